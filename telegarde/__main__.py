@@ -1,0 +1,5 @@
+import sys
+
+from telegarde.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""Authentication events from Django's signals, so the admin's login is covered too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from telegarde.core.events import record_event
+
+from .models import User
+
+MAX_EMAIL = 254
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    record_event("auth.login.succeeded", actor=user, request=request)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
+    if user is not None:
+        record_event("auth.logout", actor=user, request=request)
+
+
+@receiver(user_login_failed)
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Only the address typed is kept: Django already masks the password in ``credentials``.
+    typed = str(credentials.get("username") or credentials.get("email") or "")[:MAX_EMAIL]
+    record_event(
+        "auth.login.failed",
+        outcome="failure",
+        request=request,
+        data={"email": typed, "reason": "bad_credentials"},
+    )

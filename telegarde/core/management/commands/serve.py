@@ -1,0 +1,40 @@
+"""``telegarde serve``: check that the platform can start, then hand over to granian."""
+
+from __future__ import annotations
+
+import os
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from telegarde.core.preflight import check_all
+
+
+class Command(BaseCommand):
+    help = "Serve Telegarde (HTTP and WebSocket) with granian."
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        check_all()  # raises ConfigError, reported by the CLI with exit code 2
+        command = [
+            sys.executable, "-m", "granian",
+            "--interface", "asgi",
+            "--host", options["host"],
+            "--port", str(options["port"]),
+            "--workers", str(options["workers"]),
+            "--log-level", options["log_level"],
+            "--no-access-log" if options["log_level"] != "debug" else "--access-log",
+            "telegarde.asgi:application",
+        ]  # fmt: skip
+        self.stdout.write(f"Telegarde: http://{options['host']}:{options['port']}/")
+        self.stdout.flush()
+        os.execv(sys.executable, command)  # noqa: S606 - replaces this process with the server

@@ -1,0 +1,304 @@
+"""Telegarde settings: every value comes from the environment (see docs/configuration.md).
+
+Two profiles: ``embedded`` (default: SQLite under var/, in-process memory for cache and
+channels) and ``production`` (refuses to start with an insecure value).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.utils.csp import CSP
+
+from telegarde.lib.env import (
+    ConfigError,
+    check_redis_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional,
+    env_str,
+    parse_database_url,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("TELEGARDE_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+
+MODE = env_choice("TELEGARDE_MODE", "embedded", ("embedded", "production"))
+PRODUCTION = MODE == "production"
+DEBUG = env_bool("TELEGARDE_DEBUG", False)
+
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def _embedded_secret_key() -> str:
+    """A per-installation key kept under var/, so sessions survive restarts."""
+    key_file = VAR_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(64)
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
+
+
+_secret = env_optional("TELEGARDE_SECRET_KEY")
+if _secret is None and PRODUCTION:
+    raise ConfigError(
+        "TELEGARDE_SECRET_KEY",
+        "is not set in production mode",
+        "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(64))'",
+    )
+SECRET_KEY = _secret if _secret is not None else _embedded_secret_key()
+
+# The event chain is keyed separately so the key can live outside the web process later.
+EVENT_LOG_KEY = env_optional("TELEGARDE_EVENT_LOG_KEY") or f"event-chain:{SECRET_KEY}"
+
+PUBLIC_URL = env_str("TELEGARDE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+if not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ConfigError("TELEGARDE_PUBLIC_URL", f"{PUBLIC_URL!r} is not an http(s) URL")
+HTTPS = PUBLIC_URL.startswith("https://")
+
+ALLOWED_HOSTS = env_list("TELEGARDE_ALLOWED_HOSTS", ("127.0.0.1", "localhost", "[::1]"))
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
+
+if PRODUCTION:
+    _problems: list[ConfigError] = []
+    if DEBUG:
+        _problems.append(ConfigError("TELEGARDE_DEBUG", "is on in production", "unset it or set 0"))
+    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 10:  # noqa: PLR2004
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_SECRET_KEY",
+                f"is too short or too repetitive (needs {MIN_SECRET_KEY_LENGTH}+ varied characters)",
+                "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(64))'",
+            )
+        )
+    if not HTTPS:
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_PUBLIC_URL",
+                f"{PUBLIC_URL!r} is not HTTPS",
+                "serve behind TLS and set https://your.domain",
+            )
+        )
+    if env_optional("TELEGARDE_ALLOWED_HOSTS") is None or "*" in ALLOWED_HOSTS:
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_ALLOWED_HOSTS",
+                "must list the host names explicitly in production",
+                "example: TELEGARDE_ALLOWED_HOSTS=telegarde.example.fr",
+            )
+        )
+    if _problems:
+        raise _problems[0]
+
+# --- Applications -------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "telegarde.core",
+    "telegarde.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "telegarde.urls"
+WSGI_APPLICATION = "telegarde.wsgi.application"
+ASGI_APPLICATION = "telegarde.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "telegarde.core.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# --- Data stores ----------------------------------------------------------------------
+
+_db = parse_database_url(
+    "TELEGARDE_DATABASE_URL",
+    env_str("TELEGARDE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'telegarde.sqlite3'}"),
+)
+_database: dict[str, Any] = {"ENGINE": _db.engine, "NAME": _db.name}
+if _db.engine.endswith("sqlite3"):
+    # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of
+    # failing with "database is locked" when a read transaction upgrades.
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _database["TEST"] = {"NAME": env_optional("TELEGARDE_TEST_SQLITE")}
+else:
+    _database.update(
+        HOST=_db.host, PORT=_db.port or "", USER=_db.user, PASSWORD=_db.password,
+        CONN_MAX_AGE=env_int("TELEGARDE_DB_CONN_MAX_AGE", 60, minimum=0),
+        CONN_HEALTH_CHECKS=True,
+        OPTIONS={"connect_timeout": 5, **(_db.options or {})},
+    )
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_optional("TELEGARDE_REDIS_URL")
+if REDIS_URL is not None:
+    check_redis_url("TELEGARDE_REDIS_URL", REDIS_URL)
+    _prefix = env_str("TELEGARDE_REDIS_PREFIX", "telegarde")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _prefix,
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{_prefix}:asgi"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Accounts and sessions -------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "landing"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "telegarde.core.permissions.RuleBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+SESSION_COOKIE_NAME = "telegarde_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_AGE = env_int("TELEGARDE_SESSION_MAX_AGE", 4 * 3600, minimum=300)
+CSRF_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Web hygiene ------------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if HTTPS:
+    SECURE_HSTS_SECONDS = env_int("TELEGARDE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = (
+        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TELEGARDE_BEHIND_TLS_PROXY", True) else None
+    )
+    SECURE_SSL_REDIRECT = env_bool("TELEGARDE_SSL_REDIRECT", False)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# --- Language and time ------------------------------------------------------------------
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Paris"
+USE_TZ = True
+
+# --- Static files -----------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("TELEGARDE_STATIC_MANIFEST", True)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Mail -------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env_str(
+    "TELEGARDE_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("TELEGARDE_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("TELEGARDE_EMAIL_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("TELEGARDE_EMAIL_FROM", "Telegarde <ne-pas-repondre@telegarde.invalid>")
+
+# --- Security event log -----------------------------------------------------------------
+
+# Optional live sink: "file:/path/events.jsonl" or "syslog://host:514" (UDP) / "syslog+tcp://…".
+EVENT_SINK = env_optional("TELEGARDE_EVENT_SINK")
+if EVENT_SINK is not None:
+    from telegarde.core.sinks import sink_from_url
+
+    sink_from_url(EVENT_SINK)  # fails at start-up, naming the variable, when malformed
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("TELEGARDE_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.security": {"level": "WARNING"}},
+}

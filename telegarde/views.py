@@ -1,0 +1,82 @@
+"""Project-level pages that gather what each app offers a person: landing, home, health.
+
+They sit above every app (DESIGN §6), so they may read from all of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from telegarde.accounts.access import access_organisation, organisations_for, patients_for
+from telegarde.accounts.models import Membership, PatientProfile, User
+from telegarde.core.models import SecurityEvent
+
+Role = Membership.Role
+JOURNAL_SIZE = 50
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    return render(request, "core/landing.html")
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One page per person, with a section for each role they hold."""
+    assert isinstance(request.user, User)
+    user = request.user
+    memberships = list(user.memberships.select_related("organisation").order_by("organisation__name"))
+    roles = {m.role for m in memberships}
+    context = {
+        "memberships": memberships,
+        "roles": roles,
+        "patient_profile": PatientProfile.objects.filter(user=user).first(),
+        "login_history": SecurityEvent.objects.filter(
+            actor_id=str(user.external_id), action__startswith="auth."
+        ).order_by("-seq")[:10],
+        "patients": list(patients_for(user)[:100]) if roles & {Role.PRACTITIONER, Role.STAFF} else [],
+        "security_orgs": organisations_for(user, Role.SECURITY_OFFICER, Role.ORG_ADMIN),
+    }
+    return render(request, "core/home.html", context)
+
+
+@require_GET
+@login_required
+def security_journal(request: HttpRequest, organisation_id: uuid.UUID) -> HttpResponse:
+    assert isinstance(request.user, User)
+    organisation = access_organisation(request.user, organisation_id, "security.view_events")
+    member_ids = [
+        str(external_id)
+        for external_id in Membership.objects.filter(organisation=organisation).values_list(
+            "user__external_id", flat=True
+        )
+    ]
+    events = SecurityEvent.objects.filter(
+        Q(organisation_id=str(organisation.external_id)) | Q(actor_id__in=member_ids)
+    ).order_by("-seq")[:JOURNAL_SIZE]
+    return render(
+        request, "core/security_journal.html", {"organisation": organisation, "events": events}
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers; no data, no session."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return JsonResponse({"status": "ok"})
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        return JsonResponse({"status": "database unavailable"}, status=503)
