@@ -23,8 +23,14 @@ from telegarde.routing import websocket_urlpatterns  # noqa: E402
 
 class Platform:
     def __init__(self) -> None:
-        self.http = WSGIBridge(WSGIHandler(), threads=env_int("TELEGARDE_THREADS", 16, minimum=1))
-        self.websocket = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        self.http = WSGIBridge(
+            WSGIHandler(),
+            threads=env_int("TELEGARDE_THREADS", 16, minimum=1),
+            max_body=env_int("TELEGARDE_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024),
+        )
+        self.websocket = AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         if scope["type"] == "http":

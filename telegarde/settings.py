@@ -70,11 +70,12 @@ if PRODUCTION:
     _problems: list[ConfigError] = []
     if DEBUG:
         _problems.append(ConfigError("TELEGARDE_DEBUG", "is on in production", "unset it or set 0"))
-    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 10:  # noqa: PLR2004
+    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 10:
         _problems.append(
             ConfigError(
                 "TELEGARDE_SECRET_KEY",
-                f"is too short or too repetitive (needs {MIN_SECRET_KEY_LENGTH}+ varied characters)",
+                f"is too short or too repetitive "
+                f"(needs {MIN_SECRET_KEY_LENGTH}+ varied characters)",
                 "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(64))'",
             )
         )
@@ -160,10 +161,12 @@ if _db.engine.endswith("sqlite3"):
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    _database["TEST"] = {"NAME": env_optional("TELEGARDE_TEST_SQLITE")}
 else:
     _database.update(
-        HOST=_db.host, PORT=_db.port or "", USER=_db.user, PASSWORD=_db.password,
+        HOST=_db.host,
+        PORT=_db.port or "",
+        USER=_db.user,
+        PASSWORD=_db.password,
         CONN_MAX_AGE=env_int("TELEGARDE_DB_CONN_MAX_AGE", 60, minimum=0),
         CONN_HEALTH_CHECKS=True,
         OPTIONS={"connect_timeout": 5, **(_db.options or {})},
@@ -235,7 +238,9 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("TELEGARDE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TELEGARDE_BEHIND_TLS_PROXY", True) else None
+        ("HTTP_X_FORWARDED_PROTO", "https")
+        if env_bool("TELEGARDE_BEHIND_TLS_PROXY", True)
+        else None
     )
     SECURE_SSL_REDIRECT = env_bool("TELEGARDE_SSL_REDIRECT", False)
 SECURE_CSP = {
@@ -277,13 +282,25 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Mail -------------------------------------------------------------------------------
 
-EMAIL_BACKEND = env_str(
+_mail_backend = env_str(
     "TELEGARDE_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_HOST = env_str("TELEGARDE_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("TELEGARDE_EMAIL_PORT", 25, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("TELEGARDE_EMAIL_FROM", "Telegarde <ne-pas-repondre@telegarde.invalid>")
+MAILERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _mail_backend}}
+if _mail_backend.endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("TELEGARDE_EMAIL_HOST", "localhost"),
+        "port": env_int("TELEGARDE_EMAIL_PORT", 25, minimum=1),
+        "username": env_str("TELEGARDE_EMAIL_USER", ""),
+        "password": env_str("TELEGARDE_EMAIL_PASSWORD", ""),
+        "use_tls": env_bool("TELEGARDE_EMAIL_STARTTLS", False),
+        "timeout": 10,
+    }
+DEFAULT_FROM_EMAIL = env_str(
+    "TELEGARDE_EMAIL_FROM", "Telegarde <ne-pas-repondre@telegarde.invalid>"
+)
 
 # --- Security event log -----------------------------------------------------------------
 

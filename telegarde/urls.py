@@ -9,7 +9,9 @@ admin.site.site_title = "Telegarde"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("accueil/", views.home, name="home"),
-    path("securite/<uuid:organisation_id>/journal/", views.security_journal, name="security_journal"),
+    path(
+        "securite/<uuid:organisation_id>/journal/", views.security_journal, name="security_journal"
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("comptes/", include("telegarde.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

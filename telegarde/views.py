@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from telegarde.accounts.access import access_organisation, organisations_for, patients_for
-from telegarde.accounts.models import Membership, PatientProfile, User
+from telegarde.accounts.http import AuthenticatedRequest
+from telegarde.accounts.models import Membership, PatientProfile
 from telegarde.core.models import SecurityEvent
 
 Role = Membership.Role
@@ -32,11 +33,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """One page per person, with a section for each role they hold."""
-    assert isinstance(request.user, User)
     user = request.user
-    memberships = list(user.memberships.select_related("organisation").order_by("organisation__name"))
+    memberships = list(
+        user.memberships.select_related("organisation").order_by("organisation__name")
+    )
     roles = {m.role for m in memberships}
     context = {
         "memberships": memberships,
@@ -45,7 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "login_history": SecurityEvent.objects.filter(
             actor_id=str(user.external_id), action__startswith="auth."
         ).order_by("-seq")[:10],
-        "patients": list(patients_for(user)[:100]) if roles & {Role.PRACTITIONER, Role.STAFF} else [],
+        "patients": list(patients_for(user)[:100])
+        if roles & {Role.PRACTITIONER, Role.STAFF}
+        else [],
         "security_orgs": organisations_for(user, Role.SECURITY_OFFICER, Role.ORG_ADMIN),
     }
     return render(request, "core/home.html", context)
@@ -53,8 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def security_journal(request: HttpRequest, organisation_id: uuid.UUID) -> HttpResponse:
-    assert isinstance(request.user, User)
+def security_journal(request: AuthenticatedRequest, organisation_id: uuid.UUID) -> HttpResponse:
     organisation = access_organisation(request.user, organisation_id, "security.view_events")
     member_ids = [
         str(external_id)
@@ -78,5 +81,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return JsonResponse({"status": "ok"})
-    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+    except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)

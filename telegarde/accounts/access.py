@@ -17,7 +17,9 @@ Role = Membership.Role
 
 def roles_in(user: User, organisation: Organisation) -> set[str]:
     return set(
-        Membership.objects.filter(user=user, organisation=organisation).values_list("role", flat=True)
+        Membership.objects.filter(user=user, organisation=organisation).values_list(
+            "role", flat=True
+        )
     )
 
 
@@ -46,7 +48,9 @@ def patients_for(user: User) -> QuerySet[PatientProfile]:
 
 def access_patient(user: User, external_id: uuid.UUID) -> PatientProfile:
     """The patient profile, or the same 404 whether it is missing or forbidden."""
-    patient = PatientProfile.objects.select_related("user").filter(user__external_id=external_id).first()
+    patient = (
+        PatientProfile.objects.select_related("user").filter(user__external_id=external_id).first()
+    )
     if patient is None or not has_perm(user, "patient.view_record", patient):
         raise Http404("patient")
     return patient

@@ -16,7 +16,12 @@ from .models import Membership, Organisation, PatientProfile, PractitionerProfil
 
 @transaction.atomic
 def do_create_organisation(
-    name: str, kind: str, *, city: str = "", acting_user: User | None, request: HttpRequest | None = None
+    name: str,
+    kind: str,
+    *,
+    city: str = "",
+    acting_user: User | None,
+    request: HttpRequest | None = None,
 ) -> Organisation:
     organisation = Organisation(name=name.strip(), kind=kind, city=city.strip())
     if Organisation.objects.filter(name__iexact=organisation.name).exists():
@@ -78,7 +83,9 @@ def do_grant_role(
 ) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationError({"role": f"Rôle inconnu : {role!r}."})
-    membership, created = Membership.objects.get_or_create(user=user, organisation=organisation, role=role)
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=organisation, role=role
+    )
     if created:
         record_event(
             "account.role.granted",
@@ -116,7 +123,9 @@ def do_set_practitioner_profile(
     acting_user: User | None,
     request: HttpRequest | None = None,
 ) -> PractitionerProfile:
-    profile = PractitionerProfile.objects.filter(user=user).first() or PractitionerProfile(user=user)
+    profile = PractitionerProfile.objects.filter(user=user).first() or PractitionerProfile(
+        user=user
+    )
     profile.rpps = rpps.strip().replace(" ", "")
     profile.profession = profession
     profile.specialty = specialty.strip()

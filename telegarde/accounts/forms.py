@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import User
 
 
-class AdminUserCreationForm(auth_forms.AdminUserCreationForm):
+class AdminUserCreationForm(auth_forms.AdminUserCreationForm):  # type: ignore[type-arg]
     class Meta:
         model = User
         fields = ("email",)

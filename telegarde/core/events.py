@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from django.utils import timezone
 from telegarde.lib.chain import GENESIS, link_hash
 
 from .models import EventChainHead, SecurityEvent
+
+logger = logging.getLogger(__name__)
 
 ACTION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 # Keys that would put a secret into the log; recording one is a programming error.
@@ -119,7 +122,7 @@ def record_event(
     if request is not None:
         if actor is None and getattr(request, "user", None) is not None:
             user = request.user
-            actor = user if user.is_authenticated else None  # type: ignore[assignment]
+            actor = user if user.is_authenticated else None
         source_ip = source_ip or client_ip(request)
         user_agent = user_agent or str(request.META.get("HTTP_USER_AGENT", ""))
     if target is not None:
@@ -140,7 +143,7 @@ def record_event(
     )
     with transaction.atomic():
         # The head row is the chain's lock: writers queue here, in commit order.
-        head = EventChainHead.objects.select_for_update().get(pk=EventChainHead.SINGLETON_ID)
+        head = _locked_head()
         event.seq = head.seq + 1
         event.created = timezone.now()
         event.prev_hash = head.hash
@@ -150,6 +153,23 @@ def record_event(
     if settings.EVENT_SINK:
         transaction.on_commit(lambda: _sink().emit(event))
     return event
+
+
+def _locked_head() -> EventChainHead:
+    head = EventChainHead.objects.select_for_update().filter(pk=EventChainHead.SINGLETON_ID).first()
+    if head is not None:
+        return head
+    # The head row was deleted: continue from the last row rather than refuse every
+    # action; the deletion itself stays visible to verification only if rows went too,
+    # so it is logged loudly.
+    logger.error("security event chain head missing: rebuilt from the last recorded event")
+    last = SecurityEvent.objects.order_by("-seq").first()
+    with transaction.atomic():
+        EventChainHead.objects.get_or_create(
+            pk=EventChainHead.SINGLETON_ID,
+            defaults={"seq": last.seq if last else 0, "hash": last.hash if last else GENESIS},
+        )
+    return EventChainHead.objects.select_for_update().get(pk=EventChainHead.SINGLETON_ID)
 
 
 @dataclass(frozen=True)
@@ -179,14 +199,22 @@ def verify_chain() -> ChainReport:
             return ChainReport(False, checked, event.seq, event.pk, problem)
         if event.prev_hash != expected_prev:
             return ChainReport(
-                False, checked, event.seq, event.pk, "does not follow the previous row (moved or replaced)"
+                False,
+                checked,
+                event.seq,
+                event.pk,
+                "does not follow the previous row (moved or replaced)",
             )
         if link_hash(key, event.prev_hash, chain_fields(event)) != event.hash:
-            return ChainReport(False, checked, event.seq, event.pk, "content altered after it was recorded")
+            return ChainReport(
+                False, checked, event.seq, event.pk, "content altered after it was recorded"
+            )
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
-    head = EventChainHead.objects.get(pk=EventChainHead.SINGLETON_ID)
+    head = EventChainHead.objects.filter(pk=EventChainHead.SINGLETON_ID).first()
+    if head is None:
+        return ChainReport(False, checked, None, None, "the chain head row was deleted")
     if head.seq != checked or head.hash != expected_prev:
         return ChainReport(
             False,
@@ -213,9 +241,9 @@ _CATEGORIES = {
 def to_ecs(event: SecurityEvent) -> dict[str, Any]:
     """The event with Elastic Common Schema field names, for SIEMs."""
     doc: dict[str, Any] = {
-        "@timestamp": event.created.astimezone(UTC).isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z"
-        ),
+        "@timestamp": event.created.astimezone(UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z"),
         "ecs": {"version": "8.11.0"},
         "event": {
             "id": str(event.external_id),

@@ -113,13 +113,17 @@ def parse_database_url(name: str, url: str) -> DatabaseUrl:
         # sqlite:///relative/file and sqlite:////absolute/file, as other tools read them.
         path = path[1:] if path.startswith("/") else path
         if not path:
-            raise ConfigError(name, "the SQLite URL names no file", "example: sqlite:///var/db.sqlite3")
+            raise ConfigError(
+                name, "the SQLite URL names no file", "example: sqlite:///var/db.sqlite3"
+            )
         return DatabaseUrl(engine="django.db.backends.sqlite3", name=path)
     if scheme in {"postgres", "postgresql", "pgsql"}:
         db_name = unquote(parts.path.lstrip("/"))
         if not db_name:
             raise ConfigError(
-                name, "the PostgreSQL URL names no database", "example: postgres://user@host/telegarde"
+                name,
+                "the PostgreSQL URL names no database",
+                "example: postgres://user@host/telegarde",
             )
         try:
             port = parts.port
@@ -145,7 +149,9 @@ def parse_database_url(name: str, url: str) -> DatabaseUrl:
 def check_redis_url(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"redis", "rediss", "unix"}:
-        raise ConfigError(name, f"unsupported scheme {parts.scheme!r}", "example: redis://127.0.0.1:6379/0")
+        raise ConfigError(
+            name, f"unsupported scheme {parts.scheme!r}", "example: redis://127.0.0.1:6379/0"
+        )
     try:
         _ = parts.port
     except ValueError as exc:

@@ -15,7 +15,7 @@ def luhn_valid(digits: str) -> bool:
         value = int(char)
         if index % 2 == 1:
             value *= 2
-            if value > 9:  # noqa: PLR2004
+            if value > 9:
                 value -= 9
         total += value
     return total % 10 == 0
@@ -33,7 +33,10 @@ def rpps_problem(value: str) -> str | None:
 def birthplace_problem(value: str) -> str | None:
     """Why ``value`` is not an INSEE place code (commune, 2A/2B Corsica, or 99xxx abroad)."""
     if not _BIRTHPLACE.match(value):
-        return "le code du lieu de naissance est un code INSEE à 5 caractères (ex. 75056, 2A004, 99109)"
+        return (
+            "le code du lieu de naissance est un code INSEE à 5 caractères "
+            "(ex. 75056, 2A004, 99109)"
+        )
     return None
 
 

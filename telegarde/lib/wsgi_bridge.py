@@ -35,7 +35,9 @@ class BodyTooLarge(Exception):
 class WSGIBridge:
     """An ASGI application (``http`` scope only) that runs ``wsgi_app`` in a thread pool."""
 
-    def __init__(self, wsgi_app: WSGIApp, *, threads: int = 16, max_body: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self, wsgi_app: WSGIApp, *, threads: int = 16, max_body: int = 64 * 1024 * 1024
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.max_body = max_body
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
@@ -50,7 +52,9 @@ class WSGIBridge:
             return
         environ = build_environ(scope, body)
         loop = asyncio.get_running_loop()
-        status, headers, chunks, rest = await loop.run_in_executor(self.executor, self._start, environ)
+        status, headers, chunks, rest = await loop.run_in_executor(
+            self.executor, self._start, environ
+        )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         while rest is not None:
             await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
@@ -80,9 +84,13 @@ class WSGIBridge:
     ) -> tuple[int, list[tuple[bytes, bytes]], list[bytes], _Rest | None]:
         started: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             started["status"] = int(status.split(" ", 1)[0])
-            started["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            started["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers
+            ]
             return lambda data: None
 
         result = self.wsgi_app(environ, start_response)

@@ -32,7 +32,7 @@ class Person:
     first_name: str
     last_name: str
     roles: tuple[str, ...]
-    practitioner: dict[str, str] = field(default_factory=dict)
+    practitioner: dict[str, Any] = field(default_factory=dict)
     patient: dict[str, Any] = field(default_factory=dict)
     back_office: bool = False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from argparse import ArgumentParser
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -32,19 +32,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         export = sub.add_parser("export", help="write events as JSON lines")
-        export.add_argument("--since", help="date or date-time (Europe/Paris unless an offset is given)")
+        export.add_argument(
+            "--since", help="date or date-time (Europe/Paris unless an offset is given)"
+        )
         export.add_argument("--format", default="ecs-json", choices=["ecs-json"])
         export.add_argument("--output", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         since = parse_since(options["since"]) if options.get("since") else None
-        out = open(options["output"], "w", encoding="utf-8") if options.get("output") else sys.stdout  # noqa: SIM115
-        count = 0
-        try:
-            for line in iter_ecs(since):
-                out.write(line + "\n")
-                count += 1
-        finally:
-            if out is not sys.stdout:
-                out.close()
+        if options.get("output"):
+            with open(options["output"], "w", encoding="utf-8") as out:
+                count = self._write(out, since)
+        else:
+            count = self._write(sys.stdout, since)
         self.stderr.write(f"{count} event(s) exported")
+
+    def _write(self, out: TextIO, since: datetime | None) -> int:
+        count = 0
+        for line in iter_ecs(since):
+            out.write(line + "\n")
+            count += 1
+        return count

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
-        parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        parser.add_argument(
+            "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_all()  # raises ConfigError, reported by the CLI with exit code 2
