@@ -7,6 +7,11 @@ so tests do not spend 80 ms of CPU per persona.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +36,16 @@ from telegarde.lib.identifiers import luhn_check_digit
 
 PASSWORD = "correct-horse-battery-staple-42"
 Role = Membership.Role
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Pages are served with hashed static names, as in production: collect them once."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = str(tmp_path_factory.mktemp("static"))
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @cache
@@ -140,3 +155,73 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(extra)
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``telegarde serve`` on a fresh SQLite database with the demo data: the real path."""
+    var = tmp_path_factory.mktemp("var")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGARDE_", "PYTEST", "DJANGO_"))
+    }
+    env["TELEGARDE_VAR_DIR"] = str(var)
+    env["TELEGARDE_MAX_BODY_BYTES"] = str(1024 * 1024)
+    served_db = _served_postgres_database()
+    if served_db:
+        # The production profile: its own PostgreSQL database, and the shared Redis.
+        env["TELEGARDE_DATABASE_URL"] = served_db
+        env["TELEGARDE_REDIS_URL"] = os.environ.get("TELEGARDE_REDIS_URL", "")
+        env["TELEGARDE_REDIS_PREFIX"] = f"served-{os.getpid()}"
+    cli = [sys.executable, "-m", "telegarde"]
+    for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
+        subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start: {process.communicate()[0]!r}")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+    if served_db:
+        _drop_postgres_database(served_db)
+
+
+def _served_postgres_database() -> str | None:
+    url = os.environ.get("TELEGARDE_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return None
+    import psycopg
+
+    name = f"telegarde_served_{os.getpid()}"
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

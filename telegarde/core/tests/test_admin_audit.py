@@ -1,0 +1,70 @@
+"""Every change through the back-office (Django admin) becomes a security event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from telegarde.accounts.models import Organisation
+from telegarde.conftest import Personas, last_event
+from telegarde.core.admin_audit import AuditedModelAdmin
+from telegarde.core.models import SecurityEvent
+
+
+def test_every_registered_admin_is_audited() -> None:
+    unaudited = [
+        model._meta.label for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, AuditedModelAdmin)
+    ]  # fmt: skip
+    assert unaudited == []
+
+
+def back_office(personas: Personas, login: Any) -> Any:
+    officer = personas.security_officer
+    officer.is_staff = officer.is_superuser = True
+    officer.save(update_fields=["is_staff", "is_superuser"])
+    return login(officer)
+
+
+def test_adding_changing_and_deleting_through_the_admin_is_recorded(
+    personas: Personas, login: Any
+) -> None:
+    client = back_office(personas, login)
+    response = client.post(
+        "/gestion/accounts/organisation/add/",
+        {"name": "Cabinet Admin", "kind": "gp_practice", "city": "Nantes",
+         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    org = Organisation.objects.get(name="Cabinet Admin")
+    created = last_event("admin.object.created")
+    assert (created.target_type, created.target_id) == (
+        "accounts.organisation",
+        str(org.external_id),
+    )
+    assert created.actor_id == str(personas.security_officer.external_id)
+
+    client.post(
+        f"/gestion/accounts/organisation/{org.pk}/change/",
+        {"name": "Cabinet Admin", "kind": "gp_practice", "city": "Rennes",
+         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert last_event("admin.object.changed").data == {"fields": ["Ville"]}
+
+    client.post(
+        "/gestion/accounts/organisation/",
+        {"action": "delete_selected", "_selected_action": [org.pk], "post": "yes"},
+    )
+    assert not Organisation.objects.filter(pk=org.pk).exists()
+    assert last_event("admin.object.deleted").target_id == str(org.external_id)
+
+
+def test_the_event_log_cannot_be_edited_from_the_admin(personas: Personas, login: Any) -> None:
+    client = back_office(personas, login)
+    event = SecurityEvent.objects.first()
+    assert event is not None
+    assert client.get(f"/gestion/core/securityevent/{event.pk}/change/").status_code == 200
+    client.post(f"/gestion/core/securityevent/{event.pk}/delete/", {"post": "yes"})
+    assert SecurityEvent.objects.filter(pk=event.pk).exists()
+    assert client.get("/gestion/core/securityevent/add/").status_code == 403
