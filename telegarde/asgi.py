@@ -14,9 +14,9 @@ django.setup()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
-from telegarde.lib.env import env_int  # noqa: E402
 from telegarde.lib.wsgi_bridge import Receive, Scope, Send, WSGIBridge  # noqa: E402
 from telegarde.routing import websocket_urlpatterns  # noqa: E402
 
@@ -24,9 +24,7 @@ from telegarde.routing import websocket_urlpatterns  # noqa: E402
 class Platform:
     def __init__(self) -> None:
         self.http = WSGIBridge(
-            WSGIHandler(),
-            threads=env_int("TELEGARDE_THREADS", 16, minimum=1),
-            max_body=env_int("TELEGARDE_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024),
+            WSGIHandler(), threads=settings.SERVE_THREADS, max_body=settings.MAX_BODY_BYTES
         )
         self.websocket = AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

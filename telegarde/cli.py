@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 ALIASES = {"verify-log": "verify_log"}
-CONFIG_ERROR_EXIT = 2
 
 
-def report_config_error(error: Exception) -> int:
-    from telegarde.lib.env import ConfigError
-
-    if isinstance(error, ConfigError):
-        print(f"telegarde: configuration error: {error.name} {error.problem}", file=sys.stderr)
+def report_config_errors(errors: list[Any]) -> int:
+    """Print each error on its own line with its fix; the exit code of the first."""
+    for error in errors:
+        kind = "service unavailable" if error.exit_code == 3 else "configuration error"
+        print(f"telegarde: {kind}: {error.name} {error.problem}", file=sys.stderr)
         if error.fix:
             print(f"  how to fix: {error.fix}", file=sys.stderr)
-    else:
-        print(f"telegarde: {error}", file=sys.stderr)
-    return CONFIG_ERROR_EXIT
+    return int(errors[0].exit_code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.core.management import execute_from_command_line
 
-    from telegarde.lib.env import ConfigError
+    from telegarde.lib.env import ConfigError, ConfigErrors
 
     try:
         import django
@@ -39,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         execute_from_command_line(args)
     except ConfigError as error:
-        return report_config_error(error)
+        return report_config_errors([error])
+    except ConfigErrors as errors:
+        return report_config_errors(errors.errors)
     return 0
 
 

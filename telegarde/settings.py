@@ -14,6 +14,7 @@ from django.utils.csp import CSP
 
 from telegarde.lib.env import (
     ConfigError,
+    ConfigErrors,
     check_redis_url,
     env_bool,
     env_choice,
@@ -34,9 +35,9 @@ DEBUG = env_bool("TELEGARDE_DEBUG", False)
 MIN_SECRET_KEY_LENGTH = 50
 
 
-def _embedded_secret_key() -> str:
-    """A per-installation key kept under var/, so sessions survive restarts."""
-    key_file = VAR_DIR / "secret_key"
+def _embedded_key(file_name: str) -> str:
+    """A per-installation key kept under var/, so it survives restarts."""
+    key_file = VAR_DIR / file_name
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -53,10 +54,18 @@ if _secret is None and PRODUCTION:
         "is not set in production mode",
         "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(64))'",
     )
-SECRET_KEY = _secret if _secret is not None else _embedded_secret_key()
+SECRET_KEY = _secret if _secret is not None else _embedded_key("secret_key")
 
-# The event chain is keyed separately so the key can live outside the web process later.
-EVENT_LOG_KEY = env_optional("TELEGARDE_EVENT_LOG_KEY") or f"event-chain:{SECRET_KEY}"
+# The event chain has its own key: rotating the secret key must not break verification.
+_event_key = env_optional("TELEGARDE_EVENT_LOG_KEY")
+if _event_key is None and PRODUCTION:
+    raise ConfigError(
+        "TELEGARDE_EVENT_LOG_KEY",
+        "is not set in production mode (it keys the tamper-evident event chain)",
+        "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))' "
+        "and keep it as long as the event log",
+    )
+EVENT_LOG_KEY = _event_key if _event_key is not None else _embedded_key("event_log_key")
 
 PUBLIC_URL = env_str("TELEGARDE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PUBLIC_URL.startswith(("http://", "https://")):
@@ -95,8 +104,16 @@ if PRODUCTION:
                 "example: TELEGARDE_ALLOWED_HOSTS=telegarde.example.fr",
             )
         )
+    if len(EVENT_LOG_KEY) < 32 or len(set(EVENT_LOG_KEY)) < 10:
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_EVENT_LOG_KEY",
+                "is too short or too repetitive (needs 32+ varied characters)",
+                "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+            )
+        )
     if _problems:
-        raise _problems[0]
+        raise ConfigErrors(_problems)
 
 # --- Applications -------------------------------------------------------------------
 
@@ -255,6 +272,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# --- Serving ----------------------------------------------------------------------------
+
+# Worker threads per process that run Django's (synchronous) request handling.
+SERVE_THREADS = env_int("TELEGARDE_THREADS", 16, minimum=1)
+# Request bodies above this are refused with 413 before they reach Django.
+MAX_BODY_BYTES = env_int("TELEGARDE_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+
 # --- Language and time ------------------------------------------------------------------
 
 LANGUAGE_CODE = "fr"
@@ -316,6 +340,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("TELEGARDE_LOG_LEVEL", "INFO").upper()},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice(
+            "TELEGARDE_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+        ).upper(),
+    },
     "loggers": {"django.request": {"level": "ERROR"}, "django.security": {"level": "WARNING"}},
 }

@@ -45,7 +45,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "roles": roles,
         "patient_profile": PatientProfile.objects.filter(user=user).first(),
         "login_history": SecurityEvent.objects.filter(
-            actor_id=str(user.external_id), action__startswith="auth."
+            Q(actor_id=str(user.external_id)) | Q(target_id=str(user.external_id)),
+            action__startswith="auth.",
         ).order_by("-seq")[:10],
         "patients": list(patients_for(user)[:100])
         if roles & {Role.PRACTITIONER, Role.STAFF}
@@ -65,8 +66,11 @@ def security_journal(request: AuthenticatedRequest, organisation_id: uuid.UUID) 
             "user__external_id", flat=True
         )
     ]
+    # The organisation's own events, and its members' sign-ins (which belong to no
+    # organisation) — never what a member did in another organisation.
     events = SecurityEvent.objects.filter(
-        Q(organisation_id=str(organisation.external_id)) | Q(actor_id__in=member_ids)
+        Q(organisation_id=str(organisation.external_id))
+        | (Q(organisation_id="") & (Q(actor_id__in=member_ids) | Q(target_id__in=member_ids)))
     ).order_by("-seq")[:JOURNAL_SIZE]
     return render(
         request, "core/security_journal.html", {"organisation": organisation, "events": events}

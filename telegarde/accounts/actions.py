@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from telegarde.core.events import record_event
 
@@ -25,7 +26,7 @@ def do_create_organisation(
 ) -> Organisation:
     organisation = Organisation(name=name.strip(), kind=kind, city=city.strip())
     if Organisation.objects.filter(name__iexact=organisation.name).exists():
-        raise ValidationError({"name": "Une organisation porte déjà ce nom."})
+        raise ValidationError({"name": _("Une organisation porte déjà ce nom.")})
     organisation.full_clean()
     organisation.save()
     record_event(
@@ -82,7 +83,7 @@ def do_grant_role(
     request: HttpRequest | None = None,
 ) -> Membership:
     if role not in Membership.Role.values:
-        raise ValidationError({"role": f"Rôle inconnu : {role!r}."})
+        raise ValidationError({"role": _("Rôle inconnu : %(role)s.") % {"role": role}})
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=organisation, role=role
     )
@@ -176,6 +177,12 @@ def do_set_patient_profile(
         data={"fields": sorted(fields)},
     )
     return profile
+
+
+def do_record_password_change(request: HttpRequest) -> None:
+    """The signed-in user changed their own password (Django saved it and kept this
+    session; the other sessions are invalidated by the new hash)."""
+    record_event("auth.password.changed", request=request, target=request.user)  # type: ignore[arg-type]
 
 
 def do_record_patient_view(patient: PatientProfile, *, reason: str, request: HttpRequest) -> None:

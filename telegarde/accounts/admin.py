@@ -1,9 +1,13 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from telegarde.core.admin_audit import AuditedModelAdmin
 
+from .actions import do_grant_role, do_revoke_role
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import Membership, Organisation, PatientProfile, PractitionerProfile, User
 
@@ -13,8 +17,32 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
 
 
+class GrantsRolesThroughActions:
+    """Role grants made in the back-office go through the same actions as everywhere
+    else, so each one is an ``account.role.granted``/``revoked`` event."""
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            return
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            do_revoke_role(membership, acting_user=request.user, request=request)  # type: ignore[arg-type]
+        for membership in memberships:
+            if membership.pk is not None:  # a changed role: revoke the old, grant the new
+                old = Membership.objects.get(pk=membership.pk)
+                do_revoke_role(old, acting_user=request.user, request=request)  # type: ignore[arg-type]
+            do_grant_role(
+                membership.user,
+                membership.organisation,
+                membership.role,
+                acting_user=request.user,  # type: ignore[arg-type]
+                request=request,
+            )
+
+
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(GrantsRolesThroughActions, AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     ordering = ("email",)
@@ -39,7 +67,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedModelAdmin):
+class OrganisationAdmin(GrantsRolesThroughActions, AuditedModelAdmin):
     list_display = ("name", "kind", "city")
     search_fields = ("name",)
     inlines = (MembershipInline,)

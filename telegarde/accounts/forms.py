@@ -24,5 +24,4 @@ class LoginForm(auth_forms.AuthenticationForm):
             "Adresse électronique ou mot de passe incorrect. Vérifiez les deux champs "
             "(les majuscules comptent dans le mot de passe)."
         ),
-        "inactive": _("Ce compte est désactivé. Contactez votre établissement."),
     }

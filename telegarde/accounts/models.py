@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +52,13 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
-        extra.update(is_staff=True, is_superuser=True)
-        return self.create_user(email, password, **extra)
+        """Used by ``telegarde createsuperuser``: recorded like any back-office grant."""
+        from .actions import do_create_user, do_set_back_office_access
+
+        with transaction.atomic():
+            user = do_create_user(email, password, acting_user=None, **extra)
+            do_set_back_office_access(user, enabled=True, acting_user=None)
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):

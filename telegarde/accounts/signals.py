@@ -32,9 +32,13 @@ def _login_failed(
 ) -> None:
     # Only the address typed is kept: Django already masks the password in ``credentials``.
     typed = str(credentials.get("username") or credentials.get("email") or "")[:MAX_EMAIL]
+    # The account, when it exists, is the target: its owner sees the failure in their
+    # login history (the answer to the visitor stays the same either way).
+    account = User.objects.filter(email__iexact=typed).first() if typed else None
     record_event(
         "auth.login.failed",
         outcome="failure",
         request=request,
+        target=account,
         data={"email": typed, "reason": "bad_credentials"},
     )

@@ -25,9 +25,11 @@ from django.utils import timezone
 from telegarde.lib.chain import GENESIS, link_hash
 
 from .models import EventChainHead, SecurityEvent
+from .sinks import BackgroundSink, sink_from_url
 
 logger = logging.getLogger(__name__)
 
+REPAIR_ACTION = "core.chain.repaired"
 ACTION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 # Keys that would put a secret into the log; recording one is a programming error.
 FORBIDDEN_DATA_KEYS = re.compile(r"pass(word)?|secret|token|otp|private|credential", re.I)
@@ -142,34 +144,47 @@ def record_event(
         data=payload,
     )
     with transaction.atomic():
-        # The head row is the chain's lock: writers queue here, in commit order.
-        head = _locked_head()
-        event.seq = head.seq + 1
-        event.created = timezone.now()
-        event.prev_hash = head.hash
-        event.hash = link_hash(_chain_key(), head.hash, chain_fields(event))
-        event.save(force_insert=True)
-        EventChainHead.objects.filter(pk=head.pk).update(seq=event.seq, hash=event.hash)
+        _append(event)
     if settings.EVENT_SINK:
         transaction.on_commit(lambda: _sink().emit(event))
     return event
 
 
-def _locked_head() -> EventChainHead:
+def _append(event: SecurityEvent) -> None:
+    """Link ``event`` after the chain head and insert it; the caller holds a transaction."""
+    # The head row is the chain's lock: writers queue here, in commit order.
     head = EventChainHead.objects.select_for_update().filter(pk=EventChainHead.SINGLETON_ID).first()
-    if head is not None:
-        return head
-    # The head row was deleted: continue from the last row rather than refuse every
-    # action; the deletion itself stays visible to verification only if rows went too,
-    # so it is logged loudly.
-    logger.error("security event chain head missing: rebuilt from the last recorded event")
+    if head is None:
+        head = _repair_head("the chain head row was missing")
+    elif SecurityEvent.objects.filter(seq__gt=head.seq).exists():
+        head = _repair_head(f"the chain head was rewound to position {head.seq}")
+    _link(event, head)
+
+
+def _link(event: SecurityEvent, head: EventChainHead) -> None:
+    event.seq = head.seq + 1
+    event.created = timezone.now()
+    event.prev_hash = head.hash
+    event.hash = link_hash(_chain_key(), head.hash, chain_fields(event))
+    event.save(force_insert=True)
+    EventChainHead.objects.filter(pk=EventChainHead.SINGLETON_ID).update(
+        seq=event.seq, hash=event.hash
+    )
+    head.seq, head.hash = event.seq, event.hash
+
+
+def _repair_head(reason: str) -> EventChainHead:
+    """Someone deleted or rewound the head: rebuild it from the last row rather than
+    refuse every action, and record the repair, which verification reports for ever
+    after (rows removed before it can no longer be ruled out)."""
+    logger.error("security event chain repaired: %s", reason)
     last = SecurityEvent.objects.order_by("-seq").first()
-    with transaction.atomic():
-        EventChainHead.objects.get_or_create(
-            pk=EventChainHead.SINGLETON_ID,
-            defaults={"seq": last.seq if last else 0, "hash": last.hash if last else GENESIS},
-        )
-    return EventChainHead.objects.select_for_update().get(pk=EventChainHead.SINGLETON_ID)
+    head, _ = EventChainHead.objects.select_for_update().update_or_create(
+        pk=EventChainHead.SINGLETON_ID,
+        defaults={"seq": last.seq if last else 0, "hash": last.hash if last else GENESIS},
+    )
+    _link(SecurityEvent(action=REPAIR_ACTION, outcome="failure", data={"reason": reason}), head)
+    return head
 
 
 @dataclass(frozen=True)
@@ -187,44 +202,40 @@ def verify_chain() -> ChainReport:
     """Walk the whole chain and name the first row that was edited, removed or moved."""
     key = _chain_key()
     expected_prev = GENESIS
-    expected_seq = 1
     checked = 0
     for event in SecurityEvent.objects.order_by("seq", "pk").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            problem = (
-                f"row(s) missing: expected position {expected_seq}, found {event.seq}"
-                if event.seq > expected_seq
-                else f"position {event.seq} appears twice or out of order"
-            )
+        problem = _row_problem(key, event, checked + 1, expected_prev)
+        if problem:
             return ChainReport(False, checked, event.seq, event.pk, problem)
-        if event.prev_hash != expected_prev:
-            return ChainReport(
-                False,
-                checked,
-                event.seq,
-                event.pk,
-                "does not follow the previous row (moved or replaced)",
-            )
-        if link_hash(key, event.prev_hash, chain_fields(event)) != event.hash:
-            return ChainReport(
-                False, checked, event.seq, event.pk, "content altered after it was recorded"
-            )
         expected_prev = event.hash
-        expected_seq += 1
         checked += 1
     head = EventChainHead.objects.filter(pk=EventChainHead.SINGLETON_ID).first()
     if head is None:
         return ChainReport(False, checked, None, None, "the chain head row was deleted")
     if head.seq != checked or head.hash != expected_prev:
-        return ChainReport(
-            False,
-            checked,
-            head.seq,
-            None,
+        problem = (
             f"the chain head names position {head.seq} but the log ends at {checked}: "
-            "rows were removed from the end",
+            "rows were removed from the end"
         )
+        return ChainReport(False, checked, head.seq, None, problem)
     return ChainReport(True, checked)
+
+
+def _row_problem(key: bytes, event: SecurityEvent, expected_seq: int, expected_prev: str) -> str:
+    if event.seq > expected_seq:
+        return f"row(s) missing: expected position {expected_seq}, found {event.seq}"
+    if event.seq < expected_seq:
+        return f"position {event.seq} appears twice or out of order"
+    if event.prev_hash != expected_prev:
+        return "does not follow the previous row (moved or replaced)"
+    if link_hash(key, event.prev_hash, chain_fields(event)) != event.hash:
+        return "content altered after it was recorded"
+    if event.action == REPAIR_ACTION:
+        return (
+            f"the chain was repaired here ({event.data.get('reason', '?')}): "
+            "rows removed before this point cannot be ruled out"
+        )
+    return ""
 
 
 # --- Elastic Common Schema ---------------------------------------------------------------
@@ -233,8 +244,23 @@ _CATEGORIES = {
     "auth": ["authentication"],
     "admin": ["configuration", "iam"],
     "account": ["iam"],
+    "patient": ["database"],
     "shield": ["network"],
     "document": ["file"],
+    "core": ["configuration"],
+}
+# ECS event.type from the last word of the action name.
+_TYPES = {
+    "created": ["creation"],
+    "granted": ["change"],
+    "revoked": ["deletion"],
+    "changed": ["change"],
+    "saved": ["change"],
+    "deleted": ["deletion"],
+    "viewed": ["access"],
+    "succeeded": ["start"],
+    "failed": ["info"],
+    "logout": ["end"],
 }
 
 
@@ -251,7 +277,8 @@ def to_ecs(event: SecurityEvent) -> dict[str, Any]:
             "action": event.action,
             "outcome": event.outcome,
             "sequence": event.seq,
-            "category": _CATEGORIES.get(event.action.split(".", 1)[0], ["process"]),
+            "category": _CATEGORIES.get(event.action.split(".", 1)[0], ["configuration"]),
+            "type": _TYPES.get(event.action.rsplit(".", 1)[-1], ["info"]),
             "provider": "telegarde",
             "hash": event.hash,
         },
@@ -285,12 +312,6 @@ def iter_ecs(since: datetime | None = None) -> Iterator[str]:
 # --- Live sinks ----------------------------------------------------------------------------
 
 
-class _Sink(Protocol):
-    def emit(self, event: SecurityEvent) -> None: ...
-
-
 @cache
-def _sink() -> _Sink:
-    from telegarde.core.sinks import sink_from_url
-
-    return sink_from_url(str(settings.EVENT_SINK))
+def _sink() -> BackgroundSink:
+    return BackgroundSink(sink_from_url(str(settings.EVENT_SINK)))

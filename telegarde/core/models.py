@@ -6,6 +6,7 @@ import uuid
 from typing import Any, ClassVar, NoReturn
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyError(Exception):
@@ -24,9 +25,9 @@ class SecurityEvent(models.Model):
     """One security-relevant fact. Only ``core.events.record_event`` creates rows."""
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success"
-        FAILURE = "failure"
-        UNKNOWN = "unknown"
+        SUCCESS = "success", _("Réussite")
+        FAILURE = "failure", _("Échec")
+        UNKNOWN = "unknown", _("Inconnu")
 
     # Position in the chain, 1-based and gap-free: a gap means a deleted row.
     seq = models.BigIntegerField(unique=True)
@@ -63,6 +64,13 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("security events are append-only")
+
+    @property
+    def label(self) -> str:
+        """The action in words, for people; the dotted name when none is known."""
+        from .labels import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
 
 
 class EventChainHead(models.Model):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from telegarde.lib.env import ConfigError
+from telegarde.lib.env import ConfigError, ServiceUnavailable
 
 
 def check_database() -> None:
@@ -14,7 +14,7 @@ def check_database() -> None:
         connection.ensure_connection()
     except DatabaseError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
+        raise ServiceUnavailable(
             "TELEGARDE_DATABASE_URL",
             f"the database cannot be reached ({first_line})",
             "check the URL, that the server runs and accepts this user",
@@ -40,7 +40,7 @@ def check_redis() -> None:
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=3).ping()
     except redis.RedisError as exc:
-        raise ConfigError(
+        raise ServiceUnavailable(
             "TELEGARDE_REDIS_URL",
             f"Redis cannot be reached ({exc})",
             "check the URL and that Redis runs, or unset it to use in-process memory",

@@ -2,8 +2,9 @@
 
 ``TELEGARDE_EVENT_SINK`` selects one: ``file:/path/events.jsonl`` (ECS JSON lines,
 appended) or ``syslog://host:514`` (UDP) / ``syslog+tcp://host:514`` (RFC 5424 framing,
-ECS JSON as the message). A sink failure is logged and never breaks the request: the
-database chain stays the record of truth.
+ECS JSON as the message). Events are handed to a background thread through a bounded
+queue, so a slow receiver never slows a request; a sink failure is logged and counted,
+never raised: the database chain stays the record of truth.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import socket
 import threading
 from typing import TYPE_CHECKING
@@ -67,17 +69,72 @@ class SyslogSink:
         message = self.format(event)
         try:
             if self.tcp:
-                with socket.create_connection(self.address, timeout=2) as conn:
-                    # RFC 6587 octet counting, so messages with newlines stay whole.
-                    conn.sendall(f"{len(message)} ".encode() + message)
+                self._send_tcp(message)
             else:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                    udp.sendto(message, self.address)
+                family, kind, proto, _, address = socket.getaddrinfo(
+                    *self.address, type=socket.SOCK_DGRAM
+                )[0]
+                with socket.socket(family, kind, proto) as udp:
+                    udp.sendto(message, address)
         except OSError:
+            self._conn = None
             logger.warning("event sink: syslog %s:%s unreachable", *self.address)
+
+    _conn: socket.socket | None = None
+
+    def _send_tcp(self, message: bytes) -> None:
+        # One kept-open connection; RFC 6587 octet counting keeps multi-line messages whole.
+        if self._conn is None:
+            self._conn = socket.create_connection(self.address, timeout=5)
+        try:
+            self._conn.sendall(f"{len(message)} ".encode() + message)
+        except OSError:
+            self._conn.close()
+            self._conn = None
+            raise
+
+
+class BackgroundSink:
+    """Runs another sink's ``emit`` on a daemon thread; drops (and counts) when full."""
+
+    def __init__(self, sink: FileSink | SyslogSink, capacity: int = 10_000) -> None:
+        self.sink = sink
+        self.dropped = 0
+        self._queue: queue.Queue[SecurityEvent] = queue.Queue(maxsize=capacity)
+        self._thread = threading.Thread(target=self._run, name="event-sink", daemon=True)
+        self._thread.start()
+
+    def emit(self, event: SecurityEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            logger.error("event sink: queue full, event %s not forwarded", event.seq)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event was handed to the sink (for shutdown and tests)."""
+        done = threading.Event()
+
+        def wait() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            try:
+                self.sink.emit(event)
+            except Exception:
+                logger.exception("event sink: unexpected failure")
+            finally:
+                self._queue.task_done()
 
 
 def sink_from_url(url: str) -> FileSink | SyslogSink:
+    """The sink named by ``url``; raises ``ConfigError`` naming the variable otherwise."""
     parts = urlsplit(url)
     if parts.scheme == "file" and parts.path:
         return FileSink(parts.path)

@@ -14,13 +14,30 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 
 class ConfigError(Exception):
-    """A configuration value is missing, malformed or insecure."""
+    """A configuration value is missing, malformed or insecure (exit code 2)."""
+
+    exit_code = 2
 
     def __init__(self, name: str, problem: str, fix: str = "") -> None:
         self.name = name
         self.problem = problem
         self.fix = fix
         super().__init__(f"{name}: {problem}" + (f" — {fix}" if fix else ""))
+
+
+class ServiceUnavailable(ConfigError):
+    """A service the configuration names cannot be reached now (exit code 3): a
+    supervisor may retry, unlike a configuration error."""
+
+    exit_code = 3
+
+
+class ConfigErrors(Exception):
+    """Several configuration errors, all reported at once."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
 
 
 def _raw(name: str) -> str | None:

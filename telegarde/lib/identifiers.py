@@ -1,8 +1,10 @@
-"""Validators for French health identifiers (no models, no Django)."""
+"""Validators for French health identifiers (no models)."""
 
 from __future__ import annotations
 
 import re
+
+from django.utils.translation import gettext as _
 
 RPPS_LENGTH = 11
 _BIRTHPLACE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -24,16 +26,16 @@ def luhn_valid(digits: str) -> bool:
 def rpps_problem(value: str) -> str | None:
     """Why ``value`` is not an RPPS number (11 digits, Luhn key), or None when it is."""
     if len(value) != RPPS_LENGTH or not value.isdigit():
-        return "le numéro RPPS compte exactement 11 chiffres"
+        return _("le numéro RPPS compte exactement 11 chiffres")
     if not luhn_valid(value):
-        return "la clé de contrôle du numéro RPPS est fausse (vérifiez chaque chiffre)"
+        return _("la clé de contrôle du numéro RPPS est fausse (vérifiez chaque chiffre)")
     return None
 
 
 def birthplace_problem(value: str) -> str | None:
     """Why ``value`` is not an INSEE place code (commune, 2A/2B Corsica, or 99xxx abroad)."""
     if not _BIRTHPLACE.match(value):
-        return (
+        return _(
             "le code du lieu de naissance est un code INSEE à 5 caractères "
             "(ex. 75056, 2A004, 99109)"
         )

@@ -34,7 +34,7 @@ def test_a_patient_sees_their_identity_and_login_history_but_no_patient_list(
     assert "Mon identité de santé" in text and "PATIENTE" in text
     assert "Patients de mes organisations" not in text
     assert "Journal de sécurité" not in text
-    assert "auth.logout" in text
+    assert "Déconnexion" in text and "Échec de connexion" in text
 
 
 def test_a_practitioner_sees_the_patients_of_their_organisation_only(

@@ -33,3 +33,15 @@ def test_others_get_a_404(personas: Personas, login: Any, who: str) -> None:
 
 def test_anonymous_visitors_are_sent_to_sign_in(personas: Personas, client: Client) -> None:
     assert client.get(url(personas)).status_code == 302
+
+
+def test_what_a_member_does_in_another_organisation_stays_there(
+    personas: Personas, login: Any
+) -> None:
+    from telegarde.accounts.actions import do_create_organisation
+
+    client = login(personas.security_officer)
+    before = client.get(url(personas)).content.decode().count("Organisation créée")
+    do_create_organisation("Ailleurs", "msp", acting_user=personas.practitioner)
+    after = client.get(url(personas)).content.decode().count("Organisation créée")
+    assert before == after == 1

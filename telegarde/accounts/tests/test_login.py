@@ -52,3 +52,36 @@ def test_logout_is_a_post_and_is_recorded(personas: Personas, client: Client) ->
     assert client.get("/comptes/deconnexion/").status_code == 405
     assert client.post("/comptes/deconnexion/").status_code == 302
     assert last_event("auth.logout").actor_id == str(personas.patient.external_id)
+
+
+def test_a_failure_on_an_existing_account_shows_in_its_owner_history(
+    personas: Personas, client: Client
+) -> None:
+    client.post("/comptes/connexion/", {"username": "PATIENTE@test.fr", "password": "devine"})
+    assert last_event("auth.login.failed").target_id == str(personas.patient.external_id)
+    client.force_login(personas.patient)
+    assert "Échec de connexion" in client.get("/accueil/").content.decode()
+
+
+def test_changing_the_password_asks_for_the_current_one_and_is_recorded(
+    personas: Personas, client: Client
+) -> None:
+    client.force_login(personas.patient)
+    wrong = client.post(
+        "/comptes/mot-de-passe/",
+        {"old_password": "faux", "new_password1": "x", "new_password2": "x"},
+    )
+    assert wrong.status_code == 200
+    assert "old_password" in wrong.context["form"].errors
+    response = client.post(
+        "/comptes/mot-de-passe/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "une-phrase-de-passe-toute-neuve",
+            "new_password2": "une-phrase-de-passe-toute-neuve",
+        },
+    )
+    assert response.status_code == 302
+    assert last_event("auth.password.changed").target_id == str(personas.patient.external_id)
+    personas.patient.refresh_from_db()
+    assert personas.patient.check_password("une-phrase-de-passe-toute-neuve")

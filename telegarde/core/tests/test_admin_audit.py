@@ -68,3 +68,47 @@ def test_the_event_log_cannot_be_edited_from_the_admin(personas: Personas, login
     client.post(f"/gestion/core/securityevent/{event.pk}/delete/", {"post": "yes"})
     assert SecurityEvent.objects.filter(pk=event.pk).exists()
     assert client.get("/gestion/core/securityevent/add/").status_code == 403
+
+
+def test_a_role_added_in_the_back_office_is_a_role_grant_event(
+    personas: Personas, login: Any
+) -> None:
+    client = back_office(personas, login)
+    org = personas.organisation
+    existing = list(org.memberships.all())
+    form: dict[str, Any] = {
+        "name": org.name, "kind": org.kind, "city": org.city,
+        "memberships-TOTAL_FORMS": str(len(existing) + 1),
+        "memberships-INITIAL_FORMS": str(len(existing)),
+    }  # fmt: skip
+    for i, membership in enumerate(existing):
+        form.update(
+            {
+                f"memberships-{i}-id": str(membership.pk),
+                f"memberships-{i}-organisation": str(org.pk),
+                f"memberships-{i}-user": str(membership.user_id),
+                f"memberships-{i}-role": membership.role,
+            }
+        )
+    new = len(existing)
+    form.update(
+        {
+            f"memberships-{new}-organisation": str(org.pk),
+            f"memberships-{new}-user": str(personas.outsider.pk),
+            f"memberships-{new}-role": "practitioner",
+        }
+    )
+    response = client.post(f"/gestion/accounts/organisation/{org.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    granted = last_event("account.role.granted")
+    assert granted.target_id == str(personas.outsider.external_id)
+    assert granted.data == {"role": "practitioner"}
+    assert granted.actor_id == str(personas.security_officer.external_id)
+
+
+def test_createsuperuser_is_recorded(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("createsuperuser", email="chef@test.fr", interactive=False, verbosity=0)
+    assert last_event("account.user.created").actor_id == ""
+    assert last_event("account.back_office.granted").target_type == "user"

@@ -15,6 +15,7 @@ PRODUCTION_OK = {
     "TELEGARDE_SECRET_KEY": GOOD_KEY,
     "TELEGARDE_PUBLIC_URL": "https://telegarde.example.fr",
     "TELEGARDE_ALLOWED_HOSTS": "telegarde.example.fr",
+    "TELEGARDE_EVENT_LOG_KEY": "ev3nt-" + "0123456789abcdefghijklmnopqrstuvwxyz",
 }
 
 
@@ -43,6 +44,8 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ),
         ({"TELEGARDE_ALLOWED_HOSTS": ""}, "TELEGARDE_ALLOWED_HOSTS", "explicitly"),
         ({"TELEGARDE_ALLOWED_HOSTS": "*"}, "TELEGARDE_ALLOWED_HOSTS", "explicitly"),
+        ({"TELEGARDE_EVENT_LOG_KEY": ""}, "TELEGARDE_EVENT_LOG_KEY", "not set in production"),
+        ({"TELEGARDE_EVENT_LOG_KEY": "x" * 40}, "TELEGARDE_EVENT_LOG_KEY", "too repetitive"),
     ],
 )
 def test_production_refuses_an_insecure_setting(
@@ -53,6 +56,13 @@ def test_production_refuses_an_insecure_setting(
     assert named in result.stderr and said in result.stderr
     assert "how to fix" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_production_lists_every_insecure_setting_at_once(tmp_path: Path) -> None:
+    env = {**PRODUCTION_OK, "TELEGARDE_DEBUG": "1", "TELEGARDE_PUBLIC_URL": "http://x.fr"}
+    result = run_cli(tmp_path, "check", **env)
+    assert result.returncode == 2
+    assert "TELEGARDE_DEBUG" in result.stderr and "TELEGARDE_PUBLIC_URL" in result.stderr
 
 
 def test_production_starts_with_secure_settings(tmp_path: Path) -> None:
@@ -71,6 +81,9 @@ def test_production_starts_with_secure_settings(tmp_path: Path) -> None:
         ({"TELEGARDE_SESSION_MAX_AGE": "soon"}, "TELEGARDE_SESSION_MAX_AGE"),
         ({"TELEGARDE_EVENT_SINK": "kafka://x"}, "TELEGARDE_EVENT_SINK"),
         ({"TELEGARDE_SECRET_KEY_FILE": "/nonexistent/secret"}, "TELEGARDE_SECRET_KEY_FILE"),
+        ({"TELEGARDE_THREADS": "0"}, "TELEGARDE_THREADS"),
+        ({"TELEGARDE_MAX_BODY_BYTES": "big"}, "TELEGARDE_MAX_BODY_BYTES"),
+        ({"TELEGARDE_LOG_LEVEL": "loud"}, "TELEGARDE_LOG_LEVEL"),
     ],
 )
 def test_a_malformed_value_is_named(tmp_path: Path, env: dict[str, str], named: str) -> None:
@@ -80,7 +93,7 @@ def test_a_malformed_value_is_named(tmp_path: Path, env: dict[str, str], named: 
     assert "Traceback" not in result.stderr
 
 
-def test_serve_refuses_an_unreachable_database(tmp_path: Path) -> None:
+def test_serve_refuses_an_unreachable_database_with_a_retryable_code(tmp_path: Path) -> None:
     result = run_cli(
         tmp_path,
         "serve",
@@ -88,15 +101,18 @@ def test_serve_refuses_an_unreachable_database(tmp_path: Path) -> None:
         "1",
         TELEGARDE_DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
     )
-    assert result.returncode == 2
-    assert "TELEGARDE_DATABASE_URL the database cannot be reached" in result.stderr
+    assert result.returncode == 3
+    assert (
+        "service unavailable: TELEGARDE_DATABASE_URL the database cannot be reached"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
 def test_serve_refuses_an_unreachable_redis(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "migrate", "-v0").returncode == 0
     result = run_cli(tmp_path, "serve", "--port", "1", TELEGARDE_REDIS_URL="redis://127.0.0.1:1/0")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "TELEGARDE_REDIS_URL Redis cannot be reached" in result.stderr
 
 

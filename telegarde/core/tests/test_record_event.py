@@ -86,3 +86,9 @@ def test_it_refuses_changes_through_raw_sql(db: None) -> None:
                 cursor.execute(sql, [event.pk])
     event.refresh_from_db()
     assert event.action == "test.immutable"
+
+
+def test_no_model_change_is_missing_a_migration(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

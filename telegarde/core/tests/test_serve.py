@@ -50,7 +50,7 @@ def test_a_demo_patient_signs_in_over_the_real_server(platform_server: str) -> N
         body = response.read().decode()
         assert response.url.endswith("/accueil/")
     assert "Bonjour Louise Dubois" in body
-    assert "auth.login.succeeded" in body  # the patient sees their own login history
+    assert "Connexion réussie" in body  # the patient sees their own login history
 
 
 def test_it_answers_a_body_over_the_cap_with_413_without_reaching_django(

@@ -96,13 +96,30 @@ def test_it_keeps_recording_after_a_failed_verification(chain: list[SecurityEven
     assert verify_chain().broken_seq == 1
 
 
-def test_it_reports_a_deleted_head_and_recording_continues_the_chain(
+def test_a_deleted_head_is_repaired_and_the_repair_is_reported_for_ever(
     chain: list[SecurityEvent],
 ) -> None:
     from telegarde.core.models import EventChainHead
 
+    raw("DELETE FROM core_securityevent WHERE seq >= 5")
     EventChainHead.objects.all().delete()
     assert verify_chain().problem == "the chain head row was deleted"
     event = record_event("test.after_head_loss")
-    assert (event.seq, event.prev_hash) == (7, chain[-1].hash)
-    assert verify_chain().ok
+    assert event.seq == 6
+    report = verify_chain()
+    assert report.broken_seq == 5
+    assert "repaired here (the chain head row was missing)" in report.problem
+    assert "cannot be ruled out" in report.problem
+
+
+def test_a_rewound_head_is_repaired_instead_of_blocking_every_action(
+    chain: list[SecurityEvent],
+) -> None:
+    from telegarde.core.models import EventChainHead
+
+    EventChainHead.objects.update(seq=2, hash=chain[1].hash)
+    event = record_event("test.after_rewind")
+    assert event.seq == 8
+    report = verify_chain()
+    assert report.broken_seq == 7
+    assert "rewound to position 2" in report.problem
