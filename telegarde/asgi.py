@@ -19,6 +19,7 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
 from telegarde.lib.wsgi_bridge import Receive, Scope, Send, WSGIBridge  # noqa: E402
 from telegarde.routing import websocket_urlpatterns  # noqa: E402
+from telegarde.security.shield.middleware import Shield  # noqa: E402
 
 
 class Platform:
@@ -50,4 +51,5 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-application = Platform()
+# The shield is the outermost layer: it decides before Django, sessions or the database.
+application: Any = Shield(Platform(), settings.SHIELD) if settings.SHIELD.enabled else Platform()

@@ -12,12 +12,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
 
+import pyotp
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.db import connection
@@ -48,9 +50,31 @@ def collected_static(tmp_path_factory: pytest.TempPathFactory) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle(settings: Any) -> Iterator[None]:
+    """Each test starts with empty sign-in budgets (its own Redis prefix when shared)."""
+    from telegarde.accounts.throttle.backends import backend
+
+    settings.REDIS_PREFIX = f"{settings.REDIS_PREFIX}-{uuid.uuid4().hex[:10]}"
+    backend.cache_clear()
+    yield
+    if settings.REDIS_URL:
+        backend().reset()
+    backend.cache_clear()
+
+
 @cache
 def password_hash() -> str:
     return make_password(PASSWORD)
+
+
+def enrol_totp(user: User) -> str:
+    """A confirmed authenticator, as after enrolment; returns the seed to compute codes."""
+    from telegarde.accounts.mfa.actions import do_enrol_known_totp
+
+    secret = pyotp.random_base32()
+    do_enrol_known_totp(user, secret)
+    return secret
 
 
 def make_user(email: str, first_name: str = "", last_name: str = "") -> User:
@@ -110,6 +134,8 @@ def personas(db: Any) -> Personas:
     outsider = make_user("intrus@test.fr")
     do_grant_role(outsider, other_org, Role.ORG_ADMIN, acting_user=None)
     do_grant_role(outsider, other_org, Role.SECURITY_OFFICER, acting_user=None)
+    for professional in (practitioner, other_practitioner, staff, officer, outsider):
+        enrol_totp(professional)
     return Personas(
         organisation=org,
         other_organisation=other_org,
@@ -123,11 +149,28 @@ def personas(db: Any) -> Personas:
     )
 
 
+def sign_in(client: Client, user: User) -> Client:
+    """``force_login`` plus what a real sign-in leaves in the session (its clocks, its
+    listing among the user's sessions), so session hygiene lets the test through."""
+    import time
+
+    from telegarde.accounts.factors import second_factor_required
+    from telegarde.accounts.login_flow import AUTH_AT_KEY, PROFESSIONAL_KEY, SEEN_AT_KEY
+    from telegarde.accounts.models import UserSession
+
+    client.force_login(user)
+    session = client.session
+    session[AUTH_AT_KEY] = session[SEEN_AT_KEY] = time.time()
+    session[PROFESSIONAL_KEY] = second_factor_required(user)
+    session.save()
+    UserSession.objects.create(user=user, session_key=str(session.session_key))
+    return client
+
+
 @pytest.fixture
 def login(client: Client) -> Any:
     def as_user(user: User) -> Client:
-        client.force_login(user)
-        return client
+        return sign_in(client, user)
 
     return as_user
 

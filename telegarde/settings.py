@@ -6,6 +6,7 @@ channels) and ``production`` (refuses to start with an insecure value).
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,17 @@ if _event_key is None and PRODUCTION:
     )
 EVENT_LOG_KEY = _event_key if _event_key is not None else _embedded_key("event_log_key")
 
+# Key-encryption key for secrets at rest (TOTP seeds, and later messages and documents).
+_data_key = env_optional("TELEGARDE_DATA_KEY")
+if _data_key is None and PRODUCTION:
+    raise ConfigError(
+        "TELEGARDE_DATA_KEY",
+        "is not set in production mode (it encrypts secrets and health data at rest)",
+        "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))' "
+        "and keep it with your backups: without it the data cannot be read",
+    )
+DATA_KEY = _data_key if _data_key is not None else _embedded_key("data_key")
+
 PUBLIC_URL = env_str("TELEGARDE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PUBLIC_URL.startswith(("http://", "https://")):
     raise ConfigError("TELEGARDE_PUBLIC_URL", f"{PUBLIC_URL!r} is not an http(s) URL")
@@ -104,6 +116,14 @@ if PRODUCTION:
                 "example: TELEGARDE_ALLOWED_HOSTS=telegarde.example.fr",
             )
         )
+    if len(DATA_KEY) < 32 or len(set(DATA_KEY)) < 10:
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_DATA_KEY",
+                "is too short or too repetitive (needs 32+ varied characters)",
+                "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'",
+            )
+        )
     if len(EVENT_LOG_KEY) < 32 or len(set(EVENT_LOG_KEY)) < 10:
         _problems.append(
             ConfigError(
@@ -127,6 +147,9 @@ INSTALLED_APPS = [
     "channels",
     "telegarde.core",
     "telegarde.accounts",
+    "telegarde.accounts.mfa",
+    "telegarde.accounts.throttle",
+    "telegarde.accounts.passkeys",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +161,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "telegarde.accounts.middleware.SessionHygieneMiddleware",
+    "telegarde.accounts.middleware.RequireSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -173,6 +198,9 @@ _database: dict[str, Any] = {"ENGINE": _db.engine, "NAME": _db.name}
 if _db.engine.endswith("sqlite3"):
     # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of
     # failing with "database is locked" when a read transaction upgrades.
+    # Connections are kept, as for PostgreSQL: opening one (and its pragmas) per request
+    # cost a quarter of a page's CPU time (bench/http.py).
+    _database["CONN_MAX_AGE"] = env_int("TELEGARDE_DB_CONN_MAX_AGE", 60, minimum=0)
     _database["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -192,9 +220,10 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_optional("TELEGARDE_REDIS_URL")
+REDIS_PREFIX = env_str("TELEGARDE_REDIS_PREFIX", "telegarde")
 if REDIS_URL is not None:
     check_redis_url("TELEGARDE_REDIS_URL", REDIS_URL)
-    _prefix = env_str("TELEGARDE_REDIS_PREFIX", "telegarde")
+    _prefix = REDIS_PREFIX
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -222,24 +251,42 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "telegarde.core.permissions.RuleBackend",
 ]
+# New hashes: Argon2id only (docs/passwords.md); PBKDF2 verifies legacy hashes, which
+# are rewritten with Argon2id at the next sign-in.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "telegarde.accounts.passwords.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "telegarde.accounts.passwords.validators.PolicyValidator"}]
+
+# Sign-in budgets (see telegarde/accounts/throttle/budgets.py and docs/authentication.md).
+LOGIN_THROTTLE = {
+    "per_ip": env_int("TELEGARDE_LOGIN_PER_IP", 30, minimum=1),
+    "per_network": env_int("TELEGARDE_LOGIN_PER_NETWORK", 100, minimum=1),
+    "ip_window": env_int("TELEGARDE_LOGIN_IP_WINDOW", 600, minimum=1),
+    "per_account_day": env_int("TELEGARDE_LOGIN_PER_ACCOUNT_DAY", 25, minimum=1),
+    "free_failures": env_int("TELEGARDE_LOGIN_FREE_FAILURES", 5, minimum=1),
+    "backoff_base": env_int("TELEGARDE_LOGIN_BACKOFF_SECONDS", 90, minimum=61),
+}
+# Password hashes computed at once per process; Argon2 is the costliest thing we do.
+MAX_CONCURRENT_HASHES = env_int("TELEGARDE_MAX_CONCURRENT_HASHES", os.cpu_count() or 2, minimum=1)
+DEVICE_COOKIE_NAME = "telegarde_device"
+DEVICE_COOKIE_DAYS = env_int("TELEGARDE_DEVICE_COOKIE_DAYS", 180, minimum=1)
+
+# Sessions of professionals end after 30 minutes idle and 4 hours in all (patients:
+# 2 hours idle, 12 hours in all); every value can be changed.
+SESSION_TIMEOUTS = {
+    "professional_idle": env_int("TELEGARDE_SESSION_IDLE_PRO", 30 * 60, minimum=60),
+    "professional_absolute": env_int("TELEGARDE_SESSION_ABSOLUTE_PRO", 4 * 3600, minimum=300),
+    "patient_idle": env_int("TELEGARDE_SESSION_IDLE_PATIENT", 2 * 3600, minimum=60),
+    "patient_absolute": env_int("TELEGARDE_SESSION_ABSOLUTE_PATIENT", 12 * 3600, minimum=300),
+}
 
 SESSION_COOKIE_NAME = "telegarde_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
-SESSION_COOKIE_AGE = env_int("TELEGARDE_SESSION_MAX_AGE", 4 * 3600, minimum=300)
+SESSION_COOKIE_AGE = 12 * 3600  # the longest absolute timeout; the middleware enforces each
 CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = HTTPS
@@ -348,3 +395,97 @@ LOGGING = {
     },
     "loggers": {"django.request": {"level": "ERROR"}, "django.security": {"level": "WARNING"}},
 }
+
+# --- Passkeys (telegarde/accounts/passkeys) ---------------------------------------------
+# The relying party is PUBLIC_URL: its host is the RP ID, its scheme+host+port the origin.
+PASSKEY_CHALLENGE_SECONDS = env_int("TELEGARDE_PASSKEY_CHALLENGE_SECONDS", 300, minimum=30)
+# --- End of passkeys ----------------------------------------------------------------------
+
+# --- Detection (telegarde/security/detection) ---------------------------------------------
+
+INSTALLED_APPS.append("telegarde.security.detection")
+
+_severities = ("low", "medium", "high", "critical")
+# inline: a background thread of each process evaluates its own events (one process);
+# stream: events go to a Redis Stream read by `telegarde detect run` workers.
+DETECTION_MODE = env_choice(
+    "TELEGARDE_DETECTION_MODE", "stream" if REDIS_URL else "inline", ("inline", "stream", "off")
+)
+if DETECTION_MODE == "stream" and REDIS_URL is None:
+    raise ConfigError(
+        "TELEGARDE_DETECTION_MODE",
+        "is 'stream' but TELEGARDE_REDIS_URL is not set",
+        "set TELEGARDE_REDIS_URL, or use inline",
+    )
+DETECTION_STREAM = f"{env_str('TELEGARDE_REDIS_PREFIX', 'telegarde')}:detection"
+DETECTION_STREAM_MAXLEN = env_int("TELEGARDE_DETECTION_STREAM_MAXLEN", 1_000_000, minimum=1000)
+DETECTION_RULES_DIR = env_optional("TELEGARDE_DETECTION_RULES_DIR")
+if DETECTION_RULES_DIR is not None and not Path(DETECTION_RULES_DIR).is_dir():
+    raise ConfigError("TELEGARDE_DETECTION_RULES_DIR", f"{DETECTION_RULES_DIR!r} is not a folder")
+DETECTION_AUTO_RESPONSES = env_list("TELEGARDE_DETECTION_AUTO_RESPONSES")
+DETECTION_BAN_FUNCTION = env_str(
+    "TELEGARDE_DETECTION_BAN_FUNCTION", "telegarde.security.detection.responses.request_ban"
+)
+DETECTION_UNBAN_FUNCTION = env_str(
+    "TELEGARDE_DETECTION_UNBAN_FUNCTION", "telegarde.security.detection.responses.request_unban"
+)
+DETECTION_EMAIL_MIN_SEVERITY = env_choice(
+    "TELEGARDE_DETECTION_EMAIL_MIN_SEVERITY", "high", _severities
+)
+DETECTION_WEBHOOK_URL = env_optional("TELEGARDE_DETECTION_WEBHOOK_URL")
+DETECTION_WEBHOOK_SECRET = env_optional("TELEGARDE_DETECTION_WEBHOOK_SECRET")
+if DETECTION_WEBHOOK_URL is not None:
+    if not DETECTION_WEBHOOK_URL.startswith(("http://", "https://")):
+        raise ConfigError("TELEGARDE_DETECTION_WEBHOOK_URL", "is not an http(s) URL")
+    if DETECTION_WEBHOOK_SECRET is None or len(DETECTION_WEBHOOK_SECRET) < 16:
+        raise ConfigError(
+            "TELEGARDE_DETECTION_WEBHOOK_SECRET",
+            "must be set (16+ characters) when TELEGARDE_DETECTION_WEBHOOK_URL is",
+            "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        )
+DETECTION_WEBHOOK_MIN_SEVERITY = env_choice(
+    "TELEGARDE_DETECTION_WEBHOOK_MIN_SEVERITY", "low", _severities
+)
+DETECTION_WEBHOOK_ATTEMPTS = env_int("TELEGARDE_DETECTION_WEBHOOK_ATTEMPTS", 5, minimum=1)
+DETECTION_WEBHOOK_BACKOFF_MS = env_int("TELEGARDE_DETECTION_WEBHOOK_BACKOFF_MS", 2000, minimum=0)
+DETECTION_SYSLOG = env_optional("TELEGARDE_DETECTION_SYSLOG")
+if DETECTION_SYSLOG is not None:
+    from telegarde.security.detection.notify import syslog_target
+
+    syslog_target(DETECTION_SYSLOG)  # fails at start-up, naming the variable, when malformed
+DETECTION_SYSLOG_FORMAT = env_choice("TELEGARDE_DETECTION_SYSLOG_FORMAT", "cef", ("cef", "ecs"))
+DETECTION_SYSLOG_MIN_SEVERITY = env_choice(
+    "TELEGARDE_DETECTION_SYSLOG_MIN_SEVERITY", "low", _severities
+)
+
+# --- Passwords and recovery (telegarde/accounts) -------------------------------------
+
+# Reset links: single use, and invalid after this many seconds (15 minutes by default).
+PASSWORD_RESET_TIMEOUT = env_int("TELEGARDE_PASSWORD_RESET_TIMEOUT", 15 * 60, minimum=60)
+# Registration links ("finish creating your account"): signed, single use, expiring.
+REGISTRATION_LINK_MAX_AGE = env_int("TELEGARDE_REGISTRATION_LINK_MAX_AGE", 3600, minimum=300)
+# Reset and registration mails per address and per hour; more requests get the same
+# answer but no mail, so the forms cannot be used to flood someone's mailbox.
+RECOVERY_MAILS_PER_HOUR = env_int("TELEGARDE_RECOVERY_MAILS_PER_HOUR", 5, minimum=1)
+# Strength meter estimates per client address and per minute.
+PASSWORD_METER_PER_MINUTE = env_int("TELEGARDE_PASSWORD_METER_PER_MINUTE", 60, minimum=1)
+INSTALLED_APPS.append("telegarde.accounts.recovery")
+
+# --- Shield (telegarde/security/shield) ---
+# Denial-of-service defence in front of Django (docs/shield.md). Read once here so that
+# a malformed budget or an over-wide trusted-proxy list stops the process at start.
+from telegarde.security.shield import config as _shield_config  # noqa: E402
+
+INSTALLED_APPS.append("telegarde.security.shield")
+# Writes the signed priority claim that the shield reads without a database hit.
+MIDDLEWARE.append("telegarde.core.claims.PriorityClaimMiddleware")
+SHIELD = _shield_config.load(
+    max_body_bytes=MAX_BODY_BYTES,
+    threads=SERVE_THREADS,
+    redis_url=REDIS_URL,
+    redis_prefix=REDIS_PREFIX,
+)
+# Headers that trickle in (slowloris) are cut by the server before the shield runs:
+# `telegarde serve` hands this environment to granian.
+os.environ.setdefault("GRANIAN_HTTP1_HEADER_READ_TIMEOUT", str(1000 * SHIELD.header_timeout))
+# --- end of Shield ---

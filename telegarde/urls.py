@@ -13,7 +13,12 @@ urlpatterns = [
         "securite/<uuid:organisation_id>/journal/", views.security_journal, name="security_journal"
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("verification/", views.message_verification, name="message_verification"),
+    path("comptes/cles/", include("telegarde.accounts.passkeys.urls")),
+    path("comptes/mfa/", include("telegarde.accounts.mfa.urls")),
     path("comptes/", include("telegarde.accounts.urls")),
+    path("securite/bouclier/", include("telegarde.security.shield.urls")),
+    path("securite/", include("telegarde.security.detection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("gestion/", admin.site.urls),
 ]

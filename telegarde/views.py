@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from telegarde.accounts.access import access_organisation, organisations_for, patients_for
 from telegarde.accounts.http import AuthenticatedRequest
 from telegarde.accounts.models import Membership, PatientProfile
+from telegarde.core.events import record_event
 from telegarde.core.models import SecurityEvent
+from telegarde.core.outbound import find_message
 
 Role = Membership.Role
 JOURNAL_SIZE = 50
@@ -87,3 +91,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "ok"})
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
+
+
+class MessageCodeForm(forms.Form):
+    code = forms.CharField(label=_("Code de vérification"), max_length=20)
+
+
+def message_verification(request: HttpRequest) -> HttpResponse:
+    """Anyone can check that a message claiming to come from us really does."""
+    form = MessageCodeForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        message = find_message(form.cleaned_data["code"])
+        result = {"found": message is not None, "message": message}
+        record_event(
+            "message.verification.checked",
+            outcome="success" if message else "failure",
+            request=request,
+            data={"found": message is not None},
+        )
+    return render(request, "core/message_verification.html", {"form": form, "result": result})

@@ -10,7 +10,7 @@ from django.http import Http404
 
 from telegarde.core.permissions import has_perm, rule
 
-from .models import Membership, Organisation, PatientProfile, User
+from .models import Membership, Organisation, PatientProfile, User, UserSession
 
 Role = Membership.Role
 
@@ -44,6 +44,10 @@ def patients_for(user: User) -> QuerySet[PatientProfile]:
         .select_related("user")
         .order_by("birth_last_name", "first_names")
     )
+
+
+def sessions_for(user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user).order_by("-last_seen")
 
 
 def access_patient(user: User, external_id: uuid.UUID) -> PatientProfile:

@@ -205,3 +205,22 @@ class PatientProfile(models.Model):
         super().clean()
         if self.birth_date and not date(1890, 1, 1) <= self.birth_date <= timezone.localdate():
             raise ValidationError({"birth_date": _("La date de naissance n'est pas plausible.")})
+
+
+class UserSession(models.Model):
+    """A signed-in browser, listed to its owner, revocable ("sign out everywhere")."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    method = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("session ouverte")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.ip}"

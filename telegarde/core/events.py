@@ -11,10 +11,10 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -147,7 +147,20 @@ def record_event(
         _append(event)
     if settings.EVENT_SINK:
         transaction.on_commit(lambda: _sink().emit(event))
+    for subscriber in _subscribers:
+        transaction.on_commit(partial(subscriber, event))
     return event
+
+
+# Code above the core layer (the detection engine) is told of each committed event
+# without core importing it. Subscribers run in the committing thread: keep them quick.
+_subscribers: list[Callable[[SecurityEvent], None]] = []
+
+
+def subscribe_after_commit(subscriber: Callable[[SecurityEvent], None]) -> None:
+    """Call ``subscriber(event)`` after each recorded event's transaction commits."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
 
 
 def _append(event: SecurityEvent) -> None:

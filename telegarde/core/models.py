@@ -88,3 +88,20 @@ class EventChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class OutboundMessage(models.Model):
+    """Every message the platform sends carries a code its recipient can check on the
+    platform (the anti-phishing verification code, DESIGN §1): a phisher's copy has a
+    code we never issued."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(max_length=16, unique=True)
+    recipient_id = models.CharField(max_length=64, blank=True)
+    recipient_email = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.recipient_email}"

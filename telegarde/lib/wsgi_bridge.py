@@ -50,19 +50,23 @@ class WSGIBridge:
         except BodyTooLarge:
             await _plain(send, 413, b"Request body too large")
             return
-        environ = build_environ(scope, body)
-        loop = asyncio.get_running_loop()
-        status, headers, chunks, rest = await loop.run_in_executor(
-            self.executor, self._start, environ
-        )
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        while rest is not None:
-            await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
-            chunks, rest = await loop.run_in_executor(self.executor, _pull, rest)
-        await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
+        try:
+            environ = build_environ(scope, body)
+            loop = asyncio.get_running_loop()
+            status, headers, chunks, rest = await loop.run_in_executor(
+                self.executor, self._start, environ
+            )
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            while rest is not None:
+                more = {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
+                await send(more)
+                chunks, rest = await loop.run_in_executor(self.executor, _pull, rest)
+            await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
+        finally:
+            body.close()  # Django never closes wsgi.input; a spooled file would linger
 
     async def _read_body(self, receive: Receive) -> io.IOBase:
-        body: Any = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 - closed by WSGI
+        body: Any = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 - closed in __call__
         size = 0
         while True:
             message = await receive()

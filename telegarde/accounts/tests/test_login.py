@@ -4,7 +4,7 @@ import re
 
 from django.test import Client
 
-from telegarde.conftest import PASSWORD, Personas, last_event
+from telegarde.conftest import PASSWORD, Personas, last_event, sign_in
 
 
 def test_it_signs_in_with_any_case_of_the_address_and_records_it(
@@ -12,14 +12,15 @@ def test_it_signs_in_with_any_case_of_the_address_and_records_it(
 ) -> None:
     response = client.post(
         "/comptes/connexion/",
-        {"username": "Praticien@Test.fr", "password": PASSWORD},
+        {"username": "Patiente@Test.fr", "password": PASSWORD},
         REMOTE_ADDR="192.0.2.10",
         HTTP_USER_AGENT="Mozilla/5.0",
     )
     assert response.status_code == 302 and response["Location"] == "/accueil/"
     event = last_event("auth.login.succeeded")
-    assert event.actor_id == str(personas.practitioner.external_id)
+    assert event.actor_id == str(personas.patient.external_id)
     assert event.source_ip == "192.0.2.10"
+    assert event.data == {"method": "password"}
 
 
 def test_a_wrong_password_is_refused_without_saying_which_field_and_recorded(
@@ -48,7 +49,7 @@ def test_an_unknown_address_gets_the_same_answer(personas: Personas, client: Cli
 
 
 def test_logout_is_a_post_and_is_recorded(personas: Personas, client: Client) -> None:
-    client.force_login(personas.patient)
+    sign_in(client, personas.patient)
     assert client.get("/comptes/deconnexion/").status_code == 405
     assert client.post("/comptes/deconnexion/").status_code == 302
     assert last_event("auth.logout").actor_id == str(personas.patient.external_id)
@@ -59,14 +60,14 @@ def test_a_failure_on_an_existing_account_shows_in_its_owner_history(
 ) -> None:
     client.post("/comptes/connexion/", {"username": "PATIENTE@test.fr", "password": "devine"})
     assert last_event("auth.login.failed").target_id == str(personas.patient.external_id)
-    client.force_login(personas.patient)
+    sign_in(client, personas.patient)
     assert "Échec de connexion" in client.get("/accueil/").content.decode()
 
 
 def test_changing_the_password_asks_for_the_current_one_and_is_recorded(
     personas: Personas, client: Client
 ) -> None:
-    client.force_login(personas.patient)
+    sign_in(client, personas.patient)
     wrong = client.post(
         "/comptes/mot-de-passe/",
         {"old_password": "faux", "new_password1": "x", "new_password2": "x"},

@@ -16,6 +16,7 @@ PRODUCTION_OK = {
     "TELEGARDE_PUBLIC_URL": "https://telegarde.example.fr",
     "TELEGARDE_ALLOWED_HOSTS": "telegarde.example.fr",
     "TELEGARDE_EVENT_LOG_KEY": "ev3nt-" + "0123456789abcdefghijklmnopqrstuvwxyz",
+    "TELEGARDE_DATA_KEY": "d4ta-" + "zyxwvutsrqponmlkjihgfedcba9876543210",
 }
 
 
@@ -46,6 +47,8 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ({"TELEGARDE_ALLOWED_HOSTS": "*"}, "TELEGARDE_ALLOWED_HOSTS", "explicitly"),
         ({"TELEGARDE_EVENT_LOG_KEY": ""}, "TELEGARDE_EVENT_LOG_KEY", "not set in production"),
         ({"TELEGARDE_EVENT_LOG_KEY": "x" * 40}, "TELEGARDE_EVENT_LOG_KEY", "too repetitive"),
+        ({"TELEGARDE_DATA_KEY": ""}, "TELEGARDE_DATA_KEY", "not set in production"),
+        ({"TELEGARDE_DATA_KEY": "short"}, "TELEGARDE_DATA_KEY", "too short"),
     ],
 )
 def test_production_refuses_an_insecure_setting(
@@ -78,7 +81,8 @@ def test_production_starts_with_secure_settings(tmp_path: Path) -> None:
         ({"TELEGARDE_DATABASE_URL": "mysql://db/telegarde"}, "TELEGARDE_DATABASE_URL"),
         ({"TELEGARDE_DATABASE_URL": "postgres://db:99999/telegarde"}, "TELEGARDE_DATABASE_URL"),
         ({"TELEGARDE_REDIS_URL": "memcached://x"}, "TELEGARDE_REDIS_URL"),
-        ({"TELEGARDE_SESSION_MAX_AGE": "soon"}, "TELEGARDE_SESSION_MAX_AGE"),
+        ({"TELEGARDE_SESSION_IDLE_PRO": "soon"}, "TELEGARDE_SESSION_IDLE_PRO"),
+        ({"TELEGARDE_LOGIN_BACKOFF_SECONDS": "30"}, "TELEGARDE_LOGIN_BACKOFF_SECONDS"),
         ({"TELEGARDE_EVENT_SINK": "kafka://x"}, "TELEGARDE_EVENT_SINK"),
         ({"TELEGARDE_SECRET_KEY_FILE": "/nonexistent/secret"}, "TELEGARDE_SECRET_KEY_FILE"),
         ({"TELEGARDE_THREADS": "0"}, "TELEGARDE_THREADS"),

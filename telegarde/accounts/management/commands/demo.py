@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,6 +20,8 @@ from telegarde.accounts.actions import (
     do_set_patient_profile,
     do_set_practitioner_profile,
 )
+from telegarde.accounts.mfa.actions import do_enrol_known_totp
+from telegarde.accounts.mfa.models import TotpDevice
 from telegarde.accounts.models import Membership, Organisation, User
 from telegarde.lib.identifiers import luhn_check_digit
 
@@ -35,6 +39,17 @@ class Person:
     practitioner: dict[str, Any] = field(default_factory=dict)
     patient: dict[str, Any] = field(default_factory=dict)
     back_office: bool = False
+
+    @property
+    def professional(self) -> bool:
+        return bool(set(self.roles) & Membership.PROFESSIONAL_ROLES)
+
+
+def demo_totp_secret(email: str) -> str:
+    """A published, per-account TOTP seed: add it to an authenticator app to sign in."""
+    return base64.b32encode(
+        hashlib.sha256(f"telegarde-demo:{email}".encode()).digest()[:20]
+    ).decode()
 
 
 def rpps(base: str) -> str:
@@ -79,9 +94,14 @@ class Command(BaseCommand):
                 self._ensure(person, organisation)
         self.stdout.write(f"Organisation de démonstration : {ORG_NAME}")
         self.stdout.write(f"Mot de passe de tous les comptes : {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Les professionnels ont un second facteur : ajoutez leur clé TOTP à une "
+            "application d'authentification."
+        )
         for person in PEOPLE:
             roles = ", ".join(str(Role(r).label) for r in person.roles)
-            self.stdout.write(f"  {person.email:<36} {roles}")
+            totp = f"  TOTP {demo_totp_secret(person.email)}" if person.professional else ""
+            self.stdout.write(f"  {person.email:<36} {roles}{totp}")
 
     def _ensure(self, person: Person, organisation: Organisation) -> None:
         user = User.objects.filter(email__iexact=person.email).first()
@@ -98,3 +118,5 @@ class Command(BaseCommand):
             do_set_practitioner_profile(user, acting_user=None, **person.practitioner)
         if person.patient and not hasattr(user, "patient"):
             do_set_patient_profile(user, acting_user=None, **person.patient)
+        if person.professional and not TotpDevice.objects.filter(user=user).exists():
+            do_enrol_known_totp(user, demo_totp_secret(person.email))

@@ -1,0 +1,560 @@
+"""Benchmark: legitimate patients under an HTTP flood, shield off against shield on.
+
+``python -m bench.flood [--quick]`` builds a throw-away installation (SQLite under a
+temporary TELEGARDE_VAR_DIR, migrated, demo data), then starts two servers with
+``telegarde serve --workers 2`` (the production path), identical but for
+``TELEGARDE_SHIELD=0`` on one of them, pinned to CPU 0; the load generators run on CPU 1.
+
+1. capacity: the shield-off server's throughput on the anonymous landing page, at
+   saturation; the flood is sent at ``--flood-factor`` (10) times that rate;
+2. overhead: signed-in patients loading their home page at saturation, on each server
+   (ABBA rounds), legitimate load only: ``overhead_ratio`` = on / off;
+3. phases, each with the same legitimate load (signed-in patients browsing their home
+   page and its stylesheet, paced, each from its own 127.0.0.x address):
+   (a) ``idle``: legitimate load only (shield-off server);
+   (b) ``off``: + the flood, shield off;
+   (c) ``on``: + the flood, shield on.
+   The flood comes from a separate process: ``--sources`` (256) addresses spread over
+   127.1.0.0/16, one keep-alive connection each, requests pipelined at a fixed
+   rate (open loop), alternating the landing page and the login form.
+
+Legitimate success = a 200 within 10 s. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlencode
+
+from bench.http import (
+    HOST,
+    LOAD_CPU,
+    SERVER_CPU,
+    BenchError,
+    Cookies,
+    Server,
+    browser_headers,
+    can_pin,
+    free_port,
+    prepare_installation,
+    server_environment,
+)
+from bench.load import (
+    ProtocolError,
+    build_request,
+    fetch,
+    open_connection,
+    percentile,
+    read_response,
+    run_load,
+)
+
+LOGIN_PATH = "/comptes/connexion/"
+HOME_PATH = "/accueil/"
+DEMO_PATIENTS = (
+    "louise.dubois@demo.telegarde.fr",
+    "marc.petit@demo.telegarde.fr",
+    "amina.diallo@demo.telegarde.fr",
+)
+DEMO_PASSWORD = "Tilleuls-demo-garde-2026"  # noqa: S105 - published demo credential
+ATTACK_PATHS = ("/", LOGIN_PATH)
+LEGIT_TIMEOUT_S = 10.0
+WORKERS = 2
+LEGIT_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Plan:
+    phase_s: float
+    capacity_s: float
+    overhead_s: float
+    overhead_rounds: int
+    legit_clients: int
+    think_s: float
+    sources: int
+    flood_factor: float
+    depth: int
+
+
+QUICK = Plan(5.0, 2.0, 3.0, 1, 6, 0.3, 256, 10.0, 32)
+FULL = Plan(20.0, 5.0, 8.0, 4, 6, 0.3, 256, 10.0, 32)
+
+
+# --- Servers and sessions ------------------------------------------------------------------
+
+
+def flood_server(name: str, port: int, log_dir: Path) -> Server:
+    command = [
+        sys.executable, "-m", "telegarde", "serve", "--host", HOST, "--port", str(port),
+        "--workers", str(WORKERS), "--log-level", "warning",
+    ]  # fmt: skip
+    return Server(name, command, port, log_dir / f"{name}.log")
+
+
+async def sign_in(port: int, email: str, source: str) -> Cookies:
+    """Sign ``email`` in through the login form from ``source``; the browser's cookies."""
+    cookies = Cookies()
+    form = await fetch(
+        HOST, port, "GET", LOGIN_PATH, headers=browser_headers(cookies), source=source
+    )
+    cookies.update(form)
+    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
+    if form.status != 200 or found is None:
+        raise BenchError(f"GET {LOGIN_PATH} answered {form.status} without a CSRF token")
+    origin = f"http://{HOST}:{port}"
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": found.group(1).decode(),
+            "username": email,
+            "password": DEMO_PASSWORD,
+        }
+    ).encode()
+    answer = await fetch(
+        HOST,
+        port,
+        "POST",
+        LOGIN_PATH,
+        headers=[
+            *browser_headers(cookies),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", origin),
+            ("Referer", origin + LOGIN_PATH),
+        ],
+        body=body,
+        source=source,
+    )
+    cookies.update(answer)
+    if answer.status != 302:
+        raise BenchError(f"signing in {email} failed: {answer.status}")
+    return cookies
+
+
+@dataclass
+class Visitor:
+    source: str
+    cookies: Cookies
+    paths: tuple[str, ...]
+
+
+async def visitors(port: int, count: int) -> list[Visitor]:
+    """``count`` signed-in patients, each on its own address, with the stylesheet the
+    home page links."""
+    result: list[Visitor] = []
+    for index in range(count):
+        source = f"127.0.0.{10 + index}"
+        cookies = await sign_in(port, DEMO_PATIENTS[index % len(DEMO_PATIENTS)], source)
+        page = await fetch(
+            HOST, port, "GET", HOME_PATH, headers=browser_headers(cookies), source=source
+        )
+        if page.status != 200:
+            raise BenchError(f"GET {HOME_PATH} as a signed-in patient answered {page.status}")
+        css = re.search(rb'href="(/static/[^"]+\.css)"', page.body)
+        paths = (HOME_PATH, css.group(1).decode()) if css else (HOME_PATH,)
+        result.append(Visitor(source, cookies, paths))
+    return result
+
+
+# --- Legitimate load -----------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    ok: int = 0
+    failed: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        total = self.ok + self.failed
+        return {
+            "requests": total,
+            "success": round(self.ok / total, 4) if total else None,
+            "p50_ms": _ms(percentile(ordered, 0.50)),
+            "p95_ms": _ms(percentile(ordered, 0.95)),
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+        }
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+async def legit_client(
+    port: int, visitor: Visitor, think_s: float, stop: float, tally: Tally
+) -> None:
+    """A patient clicking around: one request at a time, a pause between them. A
+    request that fails or takes longer than LEGIT_TIMEOUT_S counts as a failure."""
+    clock = time.perf_counter
+    step = 0
+    writer: asyncio.StreamWriter | None = None
+    reader: asyncio.StreamReader | None = None
+    while clock() < stop:
+        path = visitor.paths[step % len(visitor.paths)]
+        step += 1
+        request = build_request(
+            "GET", path, host=f"{HOST}:{port}", headers=browser_headers(visitor.cookies)
+        )
+        sent = clock()
+        try:
+            async with asyncio.timeout(LEGIT_TIMEOUT_S):
+                if writer is None:
+                    reader, writer = await open_connection(HOST, port, source=visitor.source)
+                assert reader is not None
+                writer.write(request)
+                await writer.drain()
+                response = await read_response(reader)
+            tally.statuses[response.status] += 1
+            if response.status == 200:
+                tally.ok += 1
+                tally.latencies.append((clock() - sent) * 1000)
+            else:
+                tally.failed += 1
+            if not response.keep_alive:
+                writer.close()
+                writer = None
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ProtocolError):
+            tally.failed += 1
+            tally.statuses[0] += 1
+            if writer is not None:
+                writer.close()
+            writer = None
+        await asyncio.sleep(think_s)
+    if writer is not None:
+        writer.close()
+
+
+async def legit_load(port: int, people: list[Visitor], plan: Plan, duration: float) -> Tally:
+    tally = Tally()
+    stop = time.perf_counter() + duration
+    await asyncio.gather(*(legit_client(port, v, plan.think_s, stop, tally) for v in people))
+    return tally
+
+
+# --- The flood (a process of its own) ------------------------------------------------------
+
+
+def attack_sources(count: int) -> list[str]:
+    """``count`` addresses spread over 127.1.0.0/16, four per /24."""
+    return [f"127.1.{index // 4}.{index % 4 + 1}" for index in range(count)]
+
+
+def flood_process(
+    port: int, sources: list[str], rate: float, duration: float, depth: int, out: Any
+) -> None:
+    if hasattr(os, "sched_setaffinity") and LOAD_CPU in os.sched_getaffinity(0):
+        os.sched_setaffinity(0, {LOAD_CPU})
+    out.put(asyncio.run(_flood(port, sources, rate, duration, depth)))
+
+
+async def _flood(
+    port: int, sources: list[str], rate: float, duration: float, depth: int
+) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    requests = [
+        build_request("GET", path, host=f"{HOST}:{port}", headers=[("User-Agent", "flood/1")])
+        for path in ATTACK_PATHS
+    ]
+    per_connection = rate / len(sources)
+    tick = 0.05
+    start = time.perf_counter()
+    stop = start + duration
+
+    async def connection(index: int, source: str) -> None:
+        credit = (index % 20) / 20  # spread the first sends
+        while time.perf_counter() < stop:
+            try:
+                reader, writer = await open_connection(HOST, port, source=source)
+            except OSError:
+                counts["connect_errors"] += 1
+                await asyncio.sleep(0.1)
+                continue
+            outstanding = 0
+            done = asyncio.Event()
+
+            async def read_all() -> None:
+                nonlocal outstanding
+                try:
+                    while True:
+                        response = await read_response(reader)
+                        outstanding -= 1
+                        statuses[response.status] += 1
+                        if not response.keep_alive:
+                            break
+                except (OSError, asyncio.IncompleteReadError, ProtocolError):
+                    counts["read_errors"] += 1
+                finally:
+                    done.set()
+
+            reading = asyncio.create_task(read_all())
+            try:
+                while time.perf_counter() < stop and not done.is_set():
+                    credit += per_connection * tick
+                    batch = []
+                    while credit >= 1:
+                        credit -= 1
+                        if outstanding >= depth:
+                            counts["skipped"] += 1  # the server is not reading: backed up
+                            continue
+                        batch.append(requests[(counts["sent"] + len(batch)) % len(requests)])
+                        outstanding += 1
+                    if batch:
+                        writer.write(b"".join(batch))
+                        counts["sent"] += len(batch)
+                    await asyncio.sleep(tick)
+            finally:
+                reading.cancel()
+                with contextlib.suppress(BaseException):
+                    await reading
+                writer.close()
+
+    await asyncio.gather(*(connection(i, s) for i, s in enumerate(sources)))
+    elapsed = time.perf_counter() - start
+    answered = sum(statuses.values())
+    accepted = sum(n for status, n in statuses.items() if status < 400)
+    return {
+        "sent": counts["sent"],
+        "sent_rps": round(counts["sent"] / elapsed, 1),
+        "answered": answered,
+        "accepted": accepted,
+        "accepted_rps": round(accepted / elapsed, 1),
+        "accepted_rate": round(accepted / counts["sent"], 4) if counts["sent"] else None,
+        "skipped_backed_up": counts["skipped"],
+        "connect_errors": counts["connect_errors"],
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+async def phase(
+    name: str, server: Server, people: list[Visitor], plan: Plan, flood_rate: float | None
+) -> dict[str, Any]:
+    process = None
+    if flood_rate is not None:
+        context = multiprocessing.get_context("spawn")
+        out = context.Queue()
+        process = context.Process(
+            target=flood_process,
+            args=(
+                server.port,
+                attack_sources(plan.sources),
+                flood_rate,
+                plan.phase_s + 1,
+                plan.depth,
+                out,
+            ),
+        )
+        process.start()
+        await asyncio.sleep(1.0)  # the flood is on before the measurement starts
+    tally = await legit_load(server.port, people, plan, plan.phase_s)
+    result: dict[str, Any] = {"phase": name, "server": server.name, "legit": tally.as_dict()}
+    if process is not None:
+        result["attack"] = await asyncio.to_thread(out.get, True, plan.phase_s + 60)
+        await asyncio.to_thread(process.join, 30)
+    await asyncio.sleep(1.0)  # let the server drain before the next phase
+    return result
+
+
+# --- Capacity and overhead -----------------------------------------------------------------
+
+
+async def capacity(server: Server, plan: Plan) -> float:
+    request = build_request(
+        "GET", "/", host=f"{HOST}:{server.port}", headers=[("Accept", "text/html")]
+    )
+    result = await run_load(HOST, server.port, request, connections=8, duration_s=plan.capacity_s)
+    if result.statuses.get(200, 0) == 0:
+        raise BenchError(f"the landing page answered {result.statuses} on {server.name}")
+    return result.statuses[200] / plan.capacity_s
+
+
+async def saturated_throughput(server: Server, people: list[Visitor], seconds: float) -> float:
+    """Signed-in home pages at saturation: two back-to-back connections per patient."""
+    results = await asyncio.gather(
+        *(
+            run_load(
+                HOST,
+                server.port,
+                build_request(
+                    "GET",
+                    HOME_PATH,
+                    host=f"{HOST}:{server.port}",
+                    headers=browser_headers(v.cookies),
+                ),
+                connections=2,
+                duration_s=seconds,
+                sources=[v.source],
+            )
+            for v in people
+        )
+    )
+    ok = sum(r.statuses.get(200, 0) for r in results)
+    refused = sum(n for r in results for s, n in r.statuses.items() if s != 200)
+    if refused:
+        print(f"  note: {refused} non-200 answers at saturation on {server.name}", flush=True)
+    return ok / seconds
+
+
+# --- Main ----------------------------------------------------------------------------------
+
+
+async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
+    people = await visitors(off.port, plan.legit_clients)
+    cap = await capacity(off, plan)
+    flood_rate = max(plan.flood_factor * cap, 500.0)
+    print(f"capacity (shield off, anonymous landing page): {cap:.1f} req/s; "
+          f"flood rate: {flood_rate:.0f} req/s from {plan.sources} addresses", flush=True)  # fmt: skip
+    overhead: dict[str, list[float]] = {"on": [], "off": []}
+    for index in range(plan.overhead_rounds):
+        order = (off, on) if index % 2 == 0 else (on, off)
+        for server in order:
+            rps = await saturated_throughput(server, people, plan.overhead_s)
+            overhead[server.name].append(rps)
+            print(f"  saturation, signed-in home page, {server.name}: {rps:.1f} req/s", flush=True)
+        await asyncio.sleep(1.0)  # signed-in budgets refill between rounds
+    # The legitimate load asks for about a third of what the server can do with it, so
+    # that phase (a) measures an unhurried server.
+    off_rps = sum(overhead["off"]) / len(overhead["off"])
+    think_s = max(plan.think_s, len(people) / (LEGIT_SHARE * off_rps))
+    plan = Plan(**{**plan.__dict__, "think_s": think_s})
+    print(
+        f"legitimate load: {len(people)} patients, one request every {think_s:.2f} s each",
+        flush=True,
+    )
+    phases = [
+        await phase("idle", off, people, plan, None),
+        await phase("off", off, people, plan, flood_rate),
+        await phase("on", on, people, plan, flood_rate),
+    ]
+    for item in phases:
+        print(json.dumps(item), flush=True)
+    idle, flood_off, flood_on = (p["legit"] for p in phases)
+    on_rps = sum(overhead["on"]) / len(overhead["on"])
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 3) if a is not None and b else None
+
+    return {
+        "benchmark": "flood",
+        "legit_success_idle": idle["success"],
+        "legit_success_off": flood_off["success"],
+        "legit_success_on": flood_on["success"],
+        "legit_p50_ms_idle": idle["p50_ms"],
+        "legit_p95_ms_idle": idle["p95_ms"],
+        "legit_p95_ms_off": flood_off["p95_ms"],
+        "legit_p95_ms_on": flood_on["p95_ms"],
+        "legit_p95_ratio_on_idle": ratio(flood_on["p95_ms"], idle["p95_ms"]),
+        "legit_requests_idle": idle["requests"],
+        "legit_requests_off": flood_off["requests"],
+        "legit_requests_on": flood_on["requests"],
+        "attacker_accepted_rate_off": phases[1]["attack"]["accepted_rate"],
+        "attacker_accepted_rate_on": phases[2]["attack"]["accepted_rate"],
+        "attacker_accepted_rps_off": phases[1]["attack"]["accepted_rps"],
+        "attacker_accepted_rps_on": phases[2]["attack"]["accepted_rps"],
+        "attack_rps_target": round(flood_rate, 1),
+        "attack_rps_achieved_off": phases[1]["attack"]["sent_rps"],
+        "attack_rps_achieved_on": phases[2]["attack"]["sent_rps"],
+        "attack_sources": plan.sources,
+        "capacity_rps": round(cap, 1),
+        "overhead_ratio": ratio(on_rps, off_rps),
+        "saturated_rps_on": round(on_rps, 1),
+        "saturated_rps_off": round(off_rps, 1),
+        "legit_think_s": round(think_s, 2),
+        "phase_s": plan.phase_s,
+        "workers": WORKERS,
+    }
+
+
+def parse_plan(argv: Sequence[str] | None) -> Plan:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.flood", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="5 s phases (smoke run, < 1 min)")
+    parser.add_argument("--phase", type=float, help="seconds per phase")
+    parser.add_argument("--sources", type=int, help="attacker source addresses (>= 200)")
+    parser.add_argument("--flood-factor", type=float, help="flood rate / measured capacity")
+    args = parser.parse_args(argv)
+    base = QUICK if args.quick else FULL
+    plan = Plan(
+        **{
+            **base.__dict__,
+            "phase_s": args.phase or base.phase_s,
+            "sources": args.sources or base.sources,
+            "flood_factor": args.flood_factor or base.flood_factor,
+        }
+    )
+    if plan.phase_s <= 0 or not 1 <= plan.sources <= 16384 or plan.flood_factor <= 0:
+        parser.error("phase and flood factor must be positive, sources between 1 and 16384")
+    return plan
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    plan = parse_plan(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    pinned = can_pin()
+    if pinned:
+        os.sched_setaffinity(0, {LOAD_CPU})
+    print(
+        f"bench.flood: {plan.legit_clients} signed-in patients, flood x{plan.flood_factor:g} "
+        f"capacity from {plan.sources} addresses, {plan.phase_s:g} s phases; "
+        + (
+            f"servers on CPU {SERVER_CPU}, generators on CPU {LOAD_CPU}" if pinned else "not pinned"
+        ),
+        flush=True,
+    )
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="telegarde-flood-") as tmp,
+            contextlib.ExitStack() as stack,
+        ):
+            var_dir = Path(tmp)
+            env = server_environment(var_dir)
+            prepare_installation(env)
+            on = flood_server("on", free_port(), var_dir)
+            off = flood_server("off", free_port(), var_dir)
+            stack.callback(on.stop)
+            stack.callback(off.stop)
+            figures = asyncio.run(_start_and_run(on, off, env, plan, pinned))
+    except BenchError as error:
+        print(f"bench.flood: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench.flood: interrupted; servers stopped", file=sys.stderr)
+        return 130
+    figures["pinned"] = pinned
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+async def _start_and_run(
+    on: Server, off: Server, env: dict[str, str], plan: Plan, pinned: bool
+) -> dict[str, Any]:
+    on.start(env, pin=pinned)
+    off.start({**env, "TELEGARDE_SHIELD": "0"}, pin=pinned)
+    await asyncio.gather(on.wait_ready(), off.wait_ready())
+    return await run(on, off, plan)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""WebAuthn passkeys: registration, passwordless sign-in, second factor and step-up."""

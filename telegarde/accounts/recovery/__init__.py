@@ -1,0 +1,1 @@
+"""Patient self-registration and password reset, both without account enumeration."""

@@ -1,0 +1,1 @@
+"""The security centre: apps that watch and defend the care service (DESIGN §6)."""

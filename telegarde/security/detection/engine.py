@@ -1,0 +1,295 @@
+"""The incremental detection engine: events in, in order; hits and alerts out.
+
+Events are flat dictionaries keyed by ECS dotted names (``event.action``,
+``source.ip``, ``telegarde.data.email``…) plus ``ts`` (epoch seconds) and ``event.id``.
+Correlation state lives behind a small interface: in memory for the embedded profile,
+replays and the benchmark (``MemoryState``), in Redis for scaled-out workers
+(``stream.RedisState``). Memory is bounded by the number of active groups: each
+window keeps at most its threshold's worth of entries, and idle groups are swept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .rules import Event, Rule
+
+SWEEP_EVERY = 50_000
+
+
+def flatten(doc: Mapping[str, Any], prefix: str = "", out: Event | None = None) -> Event:
+    """An ECS document (nested) as a flat event; adds ``ts`` from ``@timestamp``."""
+    top = out is None
+    flat: Event = {} if out is None else out
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flatten(value, name + ".", flat)
+        else:
+            flat[name] = value
+    if top:
+        stamp = flat.get("@timestamp")
+        try:
+            flat["ts"] = datetime.fromisoformat(str(stamp)).timestamp() if stamp else 0.0
+        except ValueError:
+            flat["ts"] = 0.0
+    return flat
+
+
+def iter_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, Event | None]]:
+    """(line number, flat event or None when the line is not a JSON object)."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            yield number, None
+            continue
+        yield number, flatten(doc) if isinstance(doc, dict) else None
+
+
+class State(Protocol):
+    def count(self, key: str, member: str, ts: float, window: int, cap: int) -> int: ...
+    def distinct(self, key: str, value: str, ts: float, window: int, cap: int) -> int: ...
+
+
+class MemoryState:
+    """Sliding windows in this process. A window keeps at most ``cap`` entries (the
+    threshold): the newest ``cap`` suffice to decide whether ``cap`` fall in the window."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, deque[float]] = {}
+        self.values: dict[str, OrderedDict[str, float]] = {}
+
+    def count(self, key: str, member: str, ts: float, window: int, cap: int) -> int:
+        stamps = self.counts.get(key)
+        if stamps is None:
+            stamps = self.counts[key] = deque(maxlen=cap)
+        stamps.append(ts)
+        limit = ts - window
+        while stamps[0] < limit:
+            stamps.popleft()
+        return len(stamps)
+
+    def distinct(self, key: str, value: str, ts: float, window: int, cap: int) -> int:
+        seen = self.values.get(key)
+        if seen is None:
+            seen = self.values[key] = OrderedDict()
+        seen[value] = ts
+        seen.move_to_end(value)
+        while len(seen) > cap:
+            seen.popitem(last=False)
+        limit = ts - window
+        for oldest in seen.values():  # the least recently seen value comes first
+            if oldest >= limit:
+                break
+            seen.popitem(last=False)
+            if not seen:
+                break
+            return self._expire(seen, limit)
+        return len(seen)
+
+    @staticmethod
+    def _expire(seen: OrderedDict[str, float], limit: float) -> int:
+        while seen and next(iter(seen.values())) < limit:
+            seen.popitem(last=False)
+        return len(seen)
+
+    def sweep(self, now: float, horizon: int) -> None:
+        """Forget groups with nothing newer than ``horizon`` seconds."""
+        limit = now - horizon
+        for key in [k for k, v in self.counts.items() if not v or v[-1] < limit]:
+            del self.counts[key]
+        for key in [
+            k for k, v in self.values.items() if not v or next(reversed(v.values())) < limit
+        ]:
+            del self.values[key]
+
+    def size(self) -> int:
+        return len(self.counts) + len(self.values)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule fired on an event: the event crossed (or stayed above) the threshold."""
+
+    rule: Rule
+    group_key: str
+    group: dict[str, str]
+    event: Event
+    ts: float
+    value: int  # the correlation count at this event (1 without correlation)
+
+    @property
+    def event_id(self) -> str:
+        return str(self.event.get("event.id") or f"{self.rule.id}:{self.ts}")
+
+
+class Engine:
+    """Evaluates every enabled rule on each event, in the order events are given."""
+
+    def __init__(self, rules: Iterable[Rule], state: State | None = None) -> None:
+        self.rules = [r for r in rules if r.enabled]
+        self.state: State = state if state is not None else MemoryState()
+        self.by_action: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for action in rule.actions:
+                self.by_action.setdefault(action, []).append(rule)
+        self.horizon = max(
+            (r.correlation.timespan for r in self.rules if r.correlation), default=600
+        )
+        self.events = 0
+        self.skipped = 0
+        self._until_sweep = SWEEP_EVERY
+
+    def process(self, event: Event) -> list[Hit]:
+        self.events += 1
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self._until_sweep = SWEEP_EVERY
+            if isinstance(self.state, MemoryState):
+                self.state.sweep(float(event.get("ts") or 0.0), self.horizon)
+        rules = self.by_action.get(event.get("event.action"))  # type: ignore[arg-type]
+        if not rules:
+            return []
+        hits: list[Hit] = []
+        for rule in rules:
+            for test in rule.tests:
+                if not test(event):
+                    break
+            else:
+                hit = self._evaluate(rule, event)
+                if hit is not None:
+                    hits.append(hit)
+        return hits
+
+    def _evaluate(self, rule: Rule, event: Event) -> Hit | None:
+        values = []
+        for name in rule.group_by:
+            value = event.get(name)
+            if value is None or value == "":
+                self.skipped += 1  # an event without the grouping field cannot be placed
+                return None
+            values.append(str(value))
+        group_key = "\x1f".join(values)
+        ts = float(event.get("ts") or 0.0)
+        spec = rule.correlation
+        if spec is None:
+            return Hit(rule, group_key, dict(zip(rule.group_by, values, strict=True)), event, ts, 1)
+        key = f"{rule.id}\x1e{group_key}"
+        state = self.state
+        if spec.kind == "event_count":
+            member = str(event.get("event.id") or ts)
+            value = state.count(key, member, ts, spec.timespan, spec.gte)
+        else:
+            seen = spec.value(event)  # type: ignore[misc]
+            value = (
+                0
+                if seen is None or seen == ""
+                else state.distinct(key, str(seen), ts, spec.timespan, spec.gte)
+            )
+        satisfied = value >= spec.gte
+        for n, extra in enumerate(spec.also):
+            seen = extra.field(event)
+            if seen is None or seen == "":
+                satisfied = False  # an event without the extra field cannot pass on it
+                continue
+            got = state.distinct(f"{key}\x1e{n}", str(seen), ts, spec.timespan, extra.gte)
+            satisfied = satisfied and got >= extra.gte
+        if spec.ratio_where:
+            cap = 10_000  # a ratio needs real counts: over the last 10,000 at most
+            member = str(event.get("event.id") or ts)
+            total = state.count(f"{key}\x1eall", member, ts, spec.timespan, cap)
+            wanted = all(test(event) for test in spec.ratio_where)
+            kept = (
+                state.count(f"{key}\x1ewhere", member, ts, spec.timespan, cap)
+                if wanted
+                else _peek(state, f"{key}\x1ewhere", ts, spec.timespan)
+            )
+            satisfied = satisfied and total > 0 and kept / total >= spec.ratio_gte
+        if not satisfied:
+            return None
+        return Hit(rule, group_key, dict(zip(rule.group_by, values, strict=True)), event, ts, value)
+
+
+def _peek(state: State, key: str, ts: float, window: int) -> int:
+    """Entries of a count window without adding one."""
+    if isinstance(state, MemoryState):
+        stamps = state.counts.get(key)
+        if not stamps:
+            return 0
+        limit = ts - window
+        while stamps and stamps[0] < limit:  # in order: expired entries are at the left
+            stamps.popleft()
+        return len(stamps)
+    peek = getattr(state, "peek", None)
+    return int(peek(key, ts, window)) if peek is not None else 0
+
+
+@dataclass
+class MemoryAlert:
+    """An alert as the replay command and the benchmark keep it (no database)."""
+
+    rule: Rule
+    group: dict[str, str]
+    first_seen: float
+    last_seen: float
+    count: int = 1
+    event_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.id,
+            "severity": self.rule.severity,
+            "threat": self.rule.threat,
+            "title": self.rule.title,
+            "group": self.group,
+            "count": self.count,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "events": self.event_ids[:20],
+        }
+
+
+def _iso(ts: float) -> str:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class MemoryAlerts:
+    """Deduplication in memory: a hit within ``suppress`` of the same rule and group's
+    last hit updates that alert instead of raising a new one."""
+
+    def __init__(self, keep: int = 100_000) -> None:
+        self.alerts: list[MemoryAlert] = []
+        self.open: dict[tuple[str, str], MemoryAlert] = {}
+        self.keep = keep
+        self.raised = 0
+
+    def add(self, hit: Hit) -> MemoryAlert | None:
+        """Record ``hit``; returns the alert when it is a new one."""
+        key = (hit.rule.id, hit.group_key)
+        alert = self.open.get(key)
+        if alert is not None and hit.ts - alert.last_seen <= hit.rule.suppress:
+            alert.count += 1
+            alert.last_seen = max(alert.last_seen, hit.ts)
+            if len(alert.event_ids) < 20:
+                alert.event_ids.append(hit.event_id)
+            return None
+        alert = MemoryAlert(hit.rule, hit.group, hit.ts, hit.ts, 1, [hit.event_id])
+        self.open[key] = alert
+        self.raised += 1
+        if len(self.alerts) < self.keep:
+            self.alerts.append(alert)
+        return alert
+
+    def sweep(self, now: float) -> None:
+        for key in [k for k, a in self.open.items() if now - a.last_seen > a.rule.suppress]:
+            del self.open[key]

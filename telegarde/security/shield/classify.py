@@ -1,0 +1,36 @@
+"""Which route class a request belongs to: it selects the budgets and concurrency limits."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+STATIC_PREFIXES = ("/static/", "/favicon.ico", "/robots.txt")
+HEALTH_PATHS = ("/healthz",)
+LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe")
+# Booking pages of the scheduling app (public booking and the patient's own).
+BOOKING_PREFIXES = ("/rendez-vous/", "/prendre-rendez-vous/", "/api/rendez-vous/")
+API_PREFIXES = ("/api/",)
+METRICS_PATH = "/bouclier/metriques"
+
+
+@lru_cache(maxsize=4096)
+def classify_path(path: str) -> str:
+    """The route class of an HTTP request path."""
+    if path.startswith(STATIC_PREFIXES):
+        return "static"
+    if path in HEALTH_PATHS:
+        return "health"
+    if path.startswith(LOGIN_PREFIXES):
+        return "login"
+    if path.startswith(BOOKING_PREFIXES):
+        return "booking"
+    if path.startswith(API_PREFIXES):
+        return "api"
+    return "page"
+
+
+def classify(scope_type: str, path: str) -> str:
+    if scope_type == "websocket":
+        return "signalling"
+    # Unbounded distinct paths must not grow the cache: only short ones are cached.
+    return classify_path(path) if len(path) <= 256 else classify_path(path[:256])

@@ -1,0 +1,167 @@
+"""The shield in front of an ASGI app: decisions, headers, and what reaches the app."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import time
+
+import pytest
+
+from telegarde.core.claims import COOKIE_NAME, sign_claim
+from telegarde.security.shield import bans
+from telegarde.security.shield.config import Budget, ShieldSettings
+
+from .asgi import request, shield
+
+pytestmark = pytest.mark.asyncio
+
+
+def cfg(**changes: object) -> ShieldSettings:
+    return dataclasses.replace(ShieldSettings(), **changes)  # type: ignore[arg-type]
+
+
+async def test_it_passes_the_client_address_to_django_and_answers_the_app() -> None:
+    app, inner = shield()
+    answer = await request(app, "/accueil/", peer="198.51.100.4")
+    assert answer.status == 200 and answer.body == b"ok"
+    assert inner.scopes[0]["telegarde.environ"]["TELEGARDE_CLIENT_IP"] == "198.51.100.4"
+
+
+async def test_it_uses_forwarded_for_only_from_trusted_proxies() -> None:
+    proxies = (ipaddress.ip_network("10.0.0.0/24"),)
+    app, inner = shield(cfg(trusted_proxies=proxies))
+    forged = [(b"x-forwarded-for", b"6.6.6.6")]
+    await request(app, peer="203.0.113.5", headers=forged)
+    await request(app, peer="10.0.0.2", headers=[(b"x-forwarded-for", b"6.6.6.6, 203.0.113.8")])
+    seen = [s["telegarde.environ"]["TELEGARDE_CLIENT_IP"] for s in inner.scopes]
+    assert seen == ["203.0.113.5", "203.0.113.8"]
+
+
+async def test_it_refuses_a_client_over_budget_with_retry_after_before_the_app() -> None:
+    budgets = {**ShieldSettings().budgets, "page": Budget(1, 3)}
+    app, inner = shield(cfg(budgets=budgets))
+    statuses = [(await request(app)).status for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = await request(app)
+    assert refused.headers["retry-after"] == "1"
+    assert "Trop de requêtes".encode() in refused.body
+    assert len(inner.scopes) == 3
+    assert (await request(app, peer="192.0.2.99")).status == 200  # someone else is served
+
+
+async def test_it_budgets_a_whole_network_against_distributed_floods() -> None:
+    budgets = {**ShieldSettings().budgets, "page": Budget(1, 2)}
+    app, _ = shield(cfg(budgets=budgets, prefix_factor=2.0))
+    statuses = [(await request(app, peer=f"192.0.2.{i}")).status for i in range(1, 7)]
+    assert statuses.count(200) == 4 and statuses.count(429) == 2
+
+
+async def test_it_budgets_signed_in_people_per_person_across_addresses() -> None:
+    claim = sign_claim("a" * 32, "normal", max_age=600)
+    cookie = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    app, _ = shield(cfg(user_budget=Budget(1, 2)))
+    statuses = [
+        (await request(app, peer=f"198.51.{i}.1", headers=cookie)).status for i in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+async def test_it_ignores_a_forged_claim() -> None:
+    forged = sign_claim("a" * 32, "high", max_age=600)[:-4] + "AAAA"
+    cookie = [(b"cookie", f"{COOKIE_NAME}={forged}".encode())]
+    app, _ = shield(cfg(user_budget=Budget(1, 1)))
+    # Treated as anonymous: the (tiny) user budget does not apply, the page budget does.
+    assert [(await request(app, headers=cookie)).status for _ in range(3)] == [200] * 3
+
+
+async def test_it_refuses_a_banned_address_and_network() -> None:
+    app, inner = shield()
+    until = time.time() + 60
+    bans.table().add(ipaddress.ip_network("203.0.113.66/32"), until)
+    bans.table().add(ipaddress.ip_network("198.18.7.0/24"), until)
+    try:
+        assert (await request(app, peer="203.0.113.66")).status == 403
+        answer = await request(app, peer="198.18.7.200")
+        assert answer.status == 403 and int(answer.headers["retry-after"]) <= 60
+        assert (await request(app, peer="203.0.113.67")).status == 200
+        assert len(inner.scopes) == 1
+    finally:
+        bans.TABLE = bans.BanTable()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ([(b"x-h%d" % i, b"v") for i in range(200)], 431),
+        ([(b"x-big", b"v" * 20000)], 431),
+        ([(b"content-length", b"99999999999")], 413),
+        ([(b"content-length", b"12abc")], 400),
+        ([(b"content-length", b"5"), (b"content-length", b"6")], 400),
+    ],
+)
+async def test_it_refuses_absurd_request_heads(
+    headers: list[tuple[bytes, bytes]], status: int
+) -> None:
+    app, inner = shield(cfg(max_body_bytes=1024 * 1024))
+    assert (await request(app, headers=headers)).status == status
+    assert inner.scopes == []
+
+
+async def test_it_refuses_an_overlong_url() -> None:
+    app, inner = shield()
+    assert (await request(app, "/" + "a" * 5000)).status == 414
+    assert inner.scopes == []
+
+
+async def test_it_cuts_a_body_that_trickles_in_with_408() -> None:
+    app, _ = shield(cfg(body_timeout=0.2))
+    chunks = [b"a"] * 10
+    answer = await request(app, method="POST", chunks=chunks, chunk_delay=0.05)
+    assert answer.status == 408
+
+
+async def test_it_cuts_a_body_larger_than_announced_limits() -> None:
+    app, _ = shield(cfg(max_body_bytes=2048))
+    answer = await request(app, method="POST", chunks=[b"a" * 1500, b"a" * 1500])
+    assert answer.status == 413
+
+
+async def test_it_sheds_anonymous_requests_when_the_worker_is_saturated() -> None:
+    release = asyncio.Event()
+
+    async def slow(scope: object, receive: object, send: object) -> None:
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
+
+    from telegarde.security.shield.middleware import Shield
+
+    app = Shield(slow, cfg(max_inflight=2, anonymous_slots=1), housekeeping=False)
+    claim = sign_claim("b" * 32, "high", max_age=600)
+    carer = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    first = asyncio.create_task(request(app, peer="192.0.2.1"))
+    await asyncio.sleep(0.01)
+    anonymous = await request(app, peer="192.0.2.2")  # waits 0.5 s, then 503
+    assert anonymous.status == 503 and anonymous.headers["retry-after"] == "2"
+    high = asyncio.create_task(request(app, peer="192.0.2.3", headers=carer))
+    await asyncio.sleep(0.01)
+    release.set()
+    assert (await high).status == 200 and (await first).status == 200
+
+
+async def test_it_serves_metrics_only_with_the_token() -> None:
+    token = "t" * 32
+    app, _ = shield(cfg(metrics_token=token))
+    await request(app)
+    assert (await request(app, "/bouclier/metriques")).status == 401
+    wrong = [(b"authorization", b"Bearer " + b"x" * 32)]
+    assert (await request(app, "/bouclier/metriques", headers=wrong)).status == 401
+    good = [(b"authorization", f"Bearer {token}".encode())]
+    answer = await request(app, "/bouclier/metriques", headers=good)
+    assert answer.status == 200
+    assert b'telegarde_shield_decisions_total{decision="allowed",class="page"' in answer.body
+    assert b"telegarde_shield_inflight" in answer.body
+    app, _ = shield(cfg(metrics_token=None))
+    assert (await request(app, "/bouclier/metriques", headers=good)).status == 404
