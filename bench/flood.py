@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import multiprocessing
 import os
 import re
@@ -290,7 +289,9 @@ async def _flood(
             outstanding = 0
             done = asyncio.Event()
 
-            async def read_all() -> None:
+            async def read_all(
+                reader: asyncio.StreamReader = reader, done: asyncio.Event = done
+            ) -> None:
                 nonlocal outstanding
                 try:
                     while True:
@@ -308,7 +309,7 @@ async def _flood(
             try:
                 while time.perf_counter() < stop and not done.is_set():
                     credit += per_connection * tick
-                    batch = []
+                    batch: list[bytes] = []
                     while credit >= 1:
                         credit -= 1
                         if outstanding >= depth:
@@ -419,8 +420,11 @@ async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
     people = await visitors(off.port, plan.legit_clients)
     cap = await capacity(off, plan)
     flood_rate = max(plan.flood_factor * cap, 500.0)
-    print(f"capacity (shield off, anonymous landing page): {cap:.1f} req/s; "
-          f"flood rate: {flood_rate:.0f} req/s from {plan.sources} addresses", flush=True)  # fmt: skip
+    print(
+        f"capacity (shield off, anonymous landing page): {cap:.1f} req/s; "
+        f"flood rate: {flood_rate:.0f} req/s from {plan.sources} addresses",
+        flush=True,
+    )
     overhead: dict[str, list[float]] = {"on": [], "off": []}
     for index in range(plan.overhead_rounds):
         order = (off, on) if index % 2 == 0 else (on, off)

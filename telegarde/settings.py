@@ -89,6 +89,14 @@ CSRF_TRUSTED_ORIGINS = [PUBLIC_URL]
 
 if PRODUCTION:
     _problems: list[ConfigError] = []
+    if not env_bool("TELEGARDE_LOGIN_THROTTLE", True):
+        _problems.append(
+            ConfigError(
+                "TELEGARDE_LOGIN_THROTTLE",
+                "is off in production (sign-in attempts would be unlimited)",
+                "unset it",
+            )
+        )
     if DEBUG:
         _problems.append(ConfigError("TELEGARDE_DEBUG", "is on in production", "unset it or set 0"))
     if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 10:
@@ -163,6 +171,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "telegarde.accounts.middleware.SessionHygieneMiddleware",
     "telegarde.accounts.middleware.RequireSecondFactorMiddleware",
+    "telegarde.accounts.middleware.BackOfficeGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -261,6 +270,9 @@ AUTH_PASSWORD_VALIDATORS = [{"NAME": "telegarde.accounts.passwords.validators.Po
 
 # Sign-in budgets (see telegarde/accounts/throttle/budgets.py and docs/authentication.md).
 LOGIN_THROTTLE = {
+    # Off only to measure what throttling prevents (bench/credential_stuffing.py);
+    # production mode refuses it.
+    "enabled": env_bool("TELEGARDE_LOGIN_THROTTLE", True),
     "per_ip": env_int("TELEGARDE_LOGIN_PER_IP", 30, minimum=1),
     "per_network": env_int("TELEGARDE_LOGIN_PER_NETWORK", 100, minimum=1),
     "ip_window": env_int("TELEGARDE_LOGIN_IP_WINDOW", 600, minimum=1),
@@ -489,3 +501,39 @@ SHIELD = _shield_config.load(
 # `telegarde serve` hands this environment to granian.
 os.environ.setdefault("GRANIAN_HTTP1_HEADER_READ_TIMEOUT", str(1000 * SHIELD.header_timeout))
 # --- end of Shield ---
+
+# --- OpenID Connect (telegarde/accounts/oidc) ---
+# Practitioner sign-in through an OpenID Connect provider such as Pro Santé Connect
+# (docs/oidc.md). Off while TELEGARDE_OIDC_ISSUER is unset.
+INSTALLED_APPS.append("telegarde.accounts.oidc")
+OIDC_ISSUER = env_optional("TELEGARDE_OIDC_ISSUER")
+OIDC_CLIENT_ID = env_optional("TELEGARDE_OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_optional("TELEGARDE_OIDC_CLIENT_SECRET")
+# Where the RPPS number is in the user info: a claim name, or a dotted path into nested
+# claims. Pro Santé Connect's SubjectNameID is the national identifier, "8" + RPPS.
+OIDC_RPPS_CLAIM = env_str("TELEGARDE_OIDC_RPPS_CLAIM", "SubjectNameID")
+OIDC_SCOPES = env_str("TELEGARDE_OIDC_SCOPES", "openid scope_all").replace(",", " ").split()
+OIDC_DISPLAY_NAME = env_str("TELEGARDE_OIDC_DISPLAY_NAME", "Pro Santé Connect")
+OIDC_TIMEOUT = env_int("TELEGARDE_OIDC_TIMEOUT", 10, minimum=1)
+if OIDC_ISSUER is not None:
+    if not OIDC_ISSUER.startswith(("https://", "http://")):
+        raise ConfigError("TELEGARDE_OIDC_ISSUER", f"{OIDC_ISSUER!r} is not an http(s) URL")
+    if PRODUCTION and not OIDC_ISSUER.startswith("https://"):
+        raise ConfigError(
+            "TELEGARDE_OIDC_ISSUER",
+            f"{OIDC_ISSUER!r} is not HTTPS in production",
+            "use the provider's https:// issuer (see docs/oidc.md)",
+        )
+    for _name, _value in (
+        ("TELEGARDE_OIDC_CLIENT_ID", OIDC_CLIENT_ID),
+        ("TELEGARDE_OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET),
+    ):
+        if _value is None:
+            raise ConfigError(
+                _name,
+                "must be set when TELEGARDE_OIDC_ISSUER is",
+                "copy it from the provider's client registration (or give it as <NAME>_FILE)",
+            )
+    if "openid" not in OIDC_SCOPES:
+        OIDC_SCOPES.insert(0, "openid")
+# --- End of OpenID Connect ---

@@ -16,6 +16,7 @@ urlpatterns = [
     path("verification/", views.message_verification, name="message_verification"),
     path("comptes/cles/", include("telegarde.accounts.passkeys.urls")),
     path("comptes/mfa/", include("telegarde.accounts.mfa.urls")),
+    path("comptes/psc/", include("telegarde.accounts.oidc.urls", namespace="oidc")),
     path("comptes/", include("telegarde.accounts.urls")),
     path("securite/bouclier/", include("telegarde.security.shield.urls")),
     path("securite/", include("telegarde.security.detection.urls")),

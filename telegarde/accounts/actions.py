@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from telegarde.core.events import record_event
+from telegarde.core.outbound import send_verified_mail
 
 from .models import Membership, Organisation, PatientProfile, PractitionerProfile, User
 
@@ -179,10 +180,27 @@ def do_set_patient_profile(
     return profile
 
 
-def do_record_password_change(request: HttpRequest) -> None:
+def do_record_password_change(request: HttpRequest, user: User) -> None:
     """The signed-in user changed their own password (Django saved it and kept this
-    session; the other sessions are invalidated by the new hash)."""
-    record_event("auth.password.changed", request=request, target=request.user)  # type: ignore[arg-type]
+    session): close their other sessions and tell them, with a verification code."""
+    from .sessions import do_revoke_sessions
+
+    record_event("auth.password.changed", request=request, target=user)
+    do_revoke_sessions(
+        user,
+        reason="password_changed",
+        acting_user=user,
+        request=request,
+        keep_key=request.session.session_key,
+    )
+    send_verified_mail(
+        recipient_email=user.email,
+        recipient_id=str(user.external_id),
+        subject=_("Votre mot de passe Telegarde a été changé"),
+        template="accounts/mail/password_changed.txt",
+        context={"user": user},
+        purpose="password.changed",
+    )
 
 
 def do_record_patient_view(patient: PatientProfile, *, reason: str, request: HttpRequest) -> None:

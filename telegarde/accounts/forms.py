@@ -13,7 +13,14 @@ from telegarde.core.events import record_event
 
 from .device import device_for
 from .models import User
-from .throttle.guard import Busy, hash_with_cap, reserve_attempt, settle, starts_backoff
+from .throttle.guard import (
+    Busy,
+    hash_with_cap,
+    refund,
+    reserve_attempt,
+    settle,
+    starts_backoff,
+)
 
 MAX_PASSWORD_BYTES = 1024
 
@@ -76,7 +83,7 @@ class LoginForm(auth_forms.AuthenticationForm):
                 lambda: authenticate(self.request, username=email, password=password)
             )
         except Busy:
-            settle(attempt, success=True)  # not the visitor's fault: give the unit back
+            refund(attempt)  # not the visitor's fault: give the unit back, keep the streak
             raise ValidationError(
                 _("Le service est très sollicité : réessayez dans quelques secondes."), code="busy"
             ) from None

@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from telegarde.core.events import record_event
 
 from .factors import has_second_factor, second_factor_required
-from .login_flow import AUTH_AT_KEY, PROFESSIONAL_KEY, SEEN_AT_KEY
+from .login_flow import AUTH_AT_KEY, PROFESSIONAL_KEY, SEEN_AT_KEY, recently_stepped_up
 from .models import User
 from .sessions import touch
 
+BACK_OFFICE = "/gestion/"
+BACK_OFFICE_LOGIN = "/gestion/login/"
 SEEN_RESOLUTION = 60  # seconds: the idle clock is saved at most once a minute
 ENDING_MESSAGES = {
     "absolute_timeout": _("Votre session a atteint sa durée maximale : reconnectez-vous."),
@@ -103,3 +105,27 @@ class SessionHygieneMiddleware:
         if now - seen_at > SEEN_RESOLUTION:
             request.session[SEEN_AT_KEY] = now
         return ""
+
+
+class BackOfficeGuardMiddleware:
+    """The back-office signs in through the same door as everyone (second factor,
+    budgets), and every change made there needs a recent second factor (step-up)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path
+        if path.startswith(BACK_OFFICE_LOGIN):
+            target = request.GET.get("next") or BACK_OFFICE
+            return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+        if (
+            path.startswith(BACK_OFFICE)
+            and request.method == "POST"
+            and request.user.is_authenticated
+            and not recently_stepped_up(request)
+        ):
+            # The form is lost, but nothing was changed: the officer confirms and redoes it.
+            query = urlencode({"next": path})
+            return redirect(f"{reverse('accounts:step_up')}?{query}")
+        return self.get_response(request)

@@ -34,6 +34,12 @@ def do_open_session(
         user=user, session_key=request.session.session_key, ip=ip, user_agent=agent, method=method
     )
     if (new_device or not known_ip) and not first_ever:
+        record_event(
+            "auth.login.new_device",
+            request=request,
+            target=user,
+            data={"new_browser": new_device, "new_address": not known_ip},
+        )
         send_verified_mail(
             recipient_email=user.email,
             recipient_id=str(user.external_id),

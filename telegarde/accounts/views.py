@@ -20,6 +20,7 @@ from .access import access_patient, sessions_for
 from .actions import do_record_password_change, do_record_patient_view
 from .factors import enrolled_factors
 from .forms import LoginForm, SessionRevokeForm
+from .passwords.forms import PasswordChangeForm as BoundedPasswordChangeForm
 from .http import AuthenticatedRequest
 from .login_flow import (
     begin_second_factor,
@@ -118,11 +119,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Change one's password (the current one is asked); other sessions are signed out."""
 
     template_name = "accounts/password_change.html"
+    form_class = BoundedPasswordChangeForm
     success_url = reverse_lazy("home")
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
-        do_record_password_change(self.request)
+        do_record_password_change(self.request, form.user)
         messages.success(self.request, _("Votre mot de passe a été changé."))
         return response
 

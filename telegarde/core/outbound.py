@@ -39,6 +39,23 @@ def send_verified_mail(
     purpose: str,
 ) -> OutboundMessage:
     """Record the message with a fresh code, then send it (after commit), in French."""
+    message = register_message(
+        recipient_email=recipient_email, recipient_id=recipient_id, subject=subject, purpose=purpose
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            template,
+            {**context, "verification_code": message.code, "public_url": settings.PUBLIC_URL},
+        )
+    email = EmailMessage(subject=subject, body=body, to=[recipient_email])
+    transaction.on_commit(lambda: _deliver(email, message.code))
+    return message
+
+
+def register_message(
+    *, recipient_email: str, recipient_id: str, subject: str, purpose: str
+) -> OutboundMessage:
+    """Issue the verification code of one message about to be sent (and record it)."""
     message = OutboundMessage.objects.create(
         code=new_code(),
         recipient_id=recipient_id,
@@ -47,19 +64,12 @@ def send_verified_mail(
         purpose=purpose,
         sent_at=timezone.now(),
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(
-            template,
-            {**context, "verification_code": message.code, "public_url": settings.PUBLIC_URL},
-        )
     record_event(
         "message.sent",
         target=message,
         target_type="outboundmessage",
         data={"purpose": purpose, "recipient_id": recipient_id},
     )
-    email = EmailMessage(subject=subject, body=body, to=[recipient_email])
-    transaction.on_commit(lambda: _deliver(email, message.code))
     return message
 
 

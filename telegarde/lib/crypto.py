@@ -43,6 +43,8 @@ def unseal(master: str, purpose: str, token: str) -> bytes:
         raise SealError(f"unknown seal version {version!r}")
     try:
         raw = base64.urlsafe_b64decode(payload.encode())
-        return AESGCM(_key(master, purpose)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
+        return AESGCM(_key(master, purpose)).decrypt(
+            raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode()
+        )
     except (ValueError, InvalidTag) as exc:
         raise SealError("cannot open: wrong key, wrong purpose or altered value") from exc

@@ -108,13 +108,18 @@ def relying_party() -> RelyingParty:
     return RelyingParty(rp_id=host, origin=f"{parts.scheme}://{netloc}")
 
 
-def _check_rp_usable(rp: RelyingParty) -> None:
-    # Browsers refuse an IP address as RP ID: say so rather than fail in the browser.
+def rp_is_usable() -> bool:
+    """Browsers refuse an IP address as RP ID (the default public URL is one)."""
     try:
-        ipaddress.ip_address(rp.rp_id.strip("[]"))
+        ipaddress.ip_address(relying_party().rp_id.strip("[]"))
     except ValueError:
-        return
-    raise PasskeyRejected("rp_unusable")
+        return True
+    return False
+
+
+def _check_rp_usable() -> None:
+    if not rp_is_usable():
+        raise PasskeyRejected("rp_unusable")
 
 
 def b64url(data: bytes) -> str:
@@ -161,7 +166,7 @@ def _take_challenge(request: HttpRequest, purpose: str, user: User | None) -> by
 def registration_options(request: HttpRequest, user: User) -> str:
     """Options for ``navigator.credentials.create()``, as JSON; the challenge is kept."""
     rp = relying_party()
-    _check_rp_usable(rp)
+    _check_rp_usable()
     options = generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=RP_NAME,
@@ -183,7 +188,7 @@ def registration_options(request: HttpRequest, user: User) -> str:
 def authentication_options(request: HttpRequest, purpose: str, user: User | None) -> str:
     """Options for ``navigator.credentials.get()``; without a user, any discoverable passkey."""
     rp = relying_party()
-    _check_rp_usable(rp)
+    _check_rp_usable()
     options = generate_authentication_options(
         rp_id=rp.rp_id,
         challenge=secrets.token_bytes(32),

@@ -67,6 +67,15 @@ class DatabaseBackend:
                 state.consecutive = 0
                 state.save(update_fields=["count", "consecutive"])
 
+    def refund(self, budgets: list[Budget]) -> None:
+        with transaction.atomic():
+            for state in ThrottleState.objects.select_for_update().filter(
+                key__in=[b.key for b in budgets]
+            ):
+                state.count = max(0, state.count - 1)
+                state.consecutive = max(0, state.consecutive - 1)
+                state.save(update_fields=["count", "consecutive"])
+
     def reset(self) -> None:
         ThrottleState.objects.all().delete()
 
@@ -114,6 +123,17 @@ end
 return 1
 """
 
+_REFUND = """
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    local h = redis.call('HMGET', key, 'count', 'consec')
+    local count, consec = tonumber(h[1] or 0), tonumber(h[2] or 0)
+    redis.call('HSET', key, 'count', math.max(0, count - 1), 'consec', math.max(0, consec - 1))
+  end
+end
+return 1
+"""
+
 
 class RedisBackend:
     def __init__(self, url: str, prefix: str) -> None:
@@ -123,6 +143,7 @@ class RedisBackend:
         self.prefix = f"{prefix}:throttle:"
         self._reserve = self.client.register_script(_RESERVE)
         self._settle = self.client.register_script(_SETTLE)
+        self._refund = self.client.register_script(_REFUND)
 
     def reserve(self, budgets: list[Budget], now: float) -> Decision:
         args: list[Any] = [now]
@@ -138,6 +159,9 @@ class RedisBackend:
 
     def settle_success(self, budgets: list[Budget]) -> None:
         self._settle(keys=[self.prefix + b.key for b in budgets])
+
+    def refund(self, budgets: list[Budget]) -> None:
+        self._refund(keys=[self.prefix + b.key for b in budgets])
 
     def reset(self) -> None:
         for key in self.client.scan_iter(match=self.prefix + "*", count=1000):

@@ -37,6 +37,8 @@ class Attempt:
 def reserve_attempt(request: HttpRequest, email: str, device: str | None) -> Attempt:
     """Reserve this attempt in every budget, or say which one refuses and for how long."""
     budgets = budgets_for(email, client_ip(request), device)
+    if not settings.LOGIN_THROTTLE["enabled"]:
+        return Attempt([], Decision(True))
     decision = backend().reserve(budgets, now())
     if not decision.allowed:
         record_event(
@@ -62,8 +64,16 @@ def hash_with_cap[T](compute: Callable[[], T], wait_seconds: float = 5.0) -> T:
 
 
 def settle(attempt: Attempt, *, success: bool) -> None:
-    if success:
+    if success and attempt.budgets:
         backend().settle_success(attempt.budgets)
+
+
+def refund(attempt: Attempt) -> None:
+    """Give back what ``attempt`` reserved, when it was never evaluated (every hashing
+    slot was taken). Unlike a success, the streak is not reset: resetting it would let
+    an attacker who keeps the hashers busy escape the back-off."""
+    if attempt.budgets:
+        backend().refund(attempt.budgets)
 
 
 def starts_backoff(attempt: Attempt) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib import admin
@@ -24,7 +25,29 @@ def back_office(personas: Personas, login: Any) -> Any:
     officer = personas.security_officer
     officer.is_staff = officer.is_superuser = True
     officer.save(update_fields=["is_staff", "is_superuser"])
-    return login(officer)
+    client = login(officer)
+    session = client.session
+    session["telegarde.stepped_up_at"] = time.time()  # as after proving the second factor
+    session.save()
+    return client
+
+
+def test_the_back_office_login_is_the_platforms_login(db: None, client: Any) -> None:
+    response = client.get("/gestion/login/?next=/gestion/accounts/user/")
+    assert response["Location"] == "/comptes/connexion/?next=%2Fgestion%2Faccounts%2Fuser%2F"
+
+
+def test_a_back_office_change_needs_a_recent_second_factor(personas: Personas, login: Any) -> None:
+    officer = personas.security_officer
+    officer.is_staff = officer.is_superuser = True
+    officer.save(update_fields=["is_staff", "is_superuser"])
+    client = login(officer)
+    assert client.get("/gestion/accounts/organisation/").status_code == 200
+    response = client.post(
+        "/gestion/accounts/organisation/add/", {"name": "Sans confirmation", "kind": "msp"}
+    )
+    assert response["Location"].startswith("/comptes/confirmer/")
+    assert not Organisation.objects.filter(name="Sans confirmation").exists()
 
 
 def test_adding_changing_and_deleting_through_the_admin_is_recorded(

@@ -48,6 +48,7 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ({"TELEGARDE_EVENT_LOG_KEY": ""}, "TELEGARDE_EVENT_LOG_KEY", "not set in production"),
         ({"TELEGARDE_EVENT_LOG_KEY": "x" * 40}, "TELEGARDE_EVENT_LOG_KEY", "too repetitive"),
         ({"TELEGARDE_DATA_KEY": ""}, "TELEGARDE_DATA_KEY", "not set in production"),
+        ({"TELEGARDE_LOGIN_THROTTLE": "0"}, "TELEGARDE_LOGIN_THROTTLE", "off in production"),
         ({"TELEGARDE_DATA_KEY": "short"}, "TELEGARDE_DATA_KEY", "too short"),
     ],
 )

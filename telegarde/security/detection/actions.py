@@ -149,7 +149,7 @@ def _external_data(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_TRANSITIONS = {
+_TRANSITIONS: dict[str, set[str]] = {
     Alert.Status.NEW: {
         Alert.Status.ACKNOWLEDGED,
         Alert.Status.RESOLVED,

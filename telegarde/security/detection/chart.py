@@ -42,7 +42,7 @@ def alerts_chart(alerts: QuerySet[Alert], days: int) -> dict[str, Any]:
     bars = []
     for index in range(days):
         day = first + timedelta(days=index)
-        y = HEIGHT - BOTTOM
+        y = float(HEIGHT - BOTTOM)
         for threat, n in sorted(per_day.get(day, {}).items()):
             h = (HEIGHT - BOTTOM - 10) * n / peak
             y -= h

@@ -87,6 +87,9 @@ class AlertGroup(models.Model):
             models.UniqueConstraint(fields=["rule_id", "group_key"], name="detection_group_unique")
         ]
 
+    def __str__(self) -> str:
+        return str(f"{self.rule_id} {self.group_key}")
+
 
 class AlertEvent(models.Model):
     """An event that made the alert fire (or fire again); ``seq`` links to the event
@@ -104,6 +107,9 @@ class AlertEvent(models.Model):
             models.UniqueConstraint(fields=["alert", "event_id"], name="detection_event_once")
         ]
 
+    def __str__(self) -> str:
+        return str(self.event_id)
+
 
 class AlertComment(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="comments")
@@ -115,6 +121,9 @@ class AlertComment(models.Model):
 
     class Meta:
         ordering = ["created"]
+
+    def __str__(self) -> str:
+        return str(f"{self.author_id} {self.created}")
 
 
 class ResponseAction(models.Model):
@@ -142,6 +151,9 @@ class ResponseAction(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return str(f"{self.kind} {self.target} ({self.status})")
+
 
 class Delivery(models.Model):
     """One notification to send on one channel, retried with back-off, then dead."""
@@ -162,6 +174,9 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    def __str__(self) -> str:
+        return str(f"{self.channel} {self.status}")
+
 
 class RuleSetting(models.Model):
     """An organisation's tuning of one rule: off, or automatic responses on."""
@@ -178,6 +193,9 @@ class RuleSetting(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return str(f"{self.organisation_id} {self.rule_id}")
+
 
 class EngineHealth(models.Model):
     """What each engine (inline thread or stream worker) last reported."""
@@ -187,3 +205,6 @@ class EngineHealth(models.Model):
     errors = models.BigIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.name)

@@ -19,7 +19,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC
+from datetime import UTC, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -199,13 +200,23 @@ def notify_on_commit(alert: Alert) -> None:
 
     for channel in channels_for(alert):
         delivery = Delivery.objects.create(alert=alert, channel=channel)
-        transaction.on_commit(lambda d=delivery.pk: _start(d))
+        transaction.on_commit(partial(_start, delivery.pk))
 
 
 def _start(delivery_id: int) -> None:
     threading.Thread(
-        target=deliver, args=(delivery_id,), name="detection-notify", daemon=True
+        target=_deliver_in_thread, args=(delivery_id,), name="detection-notify", daemon=True
     ).start()
+
+
+def _deliver_in_thread(delivery_id: int) -> None:
+    from django.db import close_old_connections
+
+    close_old_connections()
+    try:
+        deliver(delivery_id)
+    finally:
+        close_old_connections()
 
 
 def _contacts(alert: Alert) -> list[str]:
@@ -251,48 +262,44 @@ def _send_once(channel: str, alert: Alert) -> None:
 def deliver(delivery_id: int) -> None:
     """Send one delivery, retrying with back-off; mark it sent or dead. Runs on a thread."""
     from django.conf import settings
-    from django.db import close_old_connections
     from django.utils import timezone
 
     from telegarde.core.events import record_event
 
     from .models import Delivery
 
-    close_old_connections()
-    try:
-        delivery = Delivery.objects.select_related("alert__organisation").get(pk=delivery_id)
-        alert = delivery.alert
-        assert alert is not None
-        attempts = settings.DETECTION_WEBHOOK_ATTEMPTS if delivery.channel == "webhook" else 3
-        pause = settings.DETECTION_WEBHOOK_BACKOFF_MS / 1000
-        while True:
-            delivery.attempts += 1
-            try:
-                _send_once(delivery.channel, alert)
-            except Exception as exc:  # every failure is counted and shown, never raised
-                delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                if delivery.attempts >= attempts:
-                    delivery.status = Delivery.Status.DEAD
-                    delivery.save(update_fields=["attempts", "last_error", "status"])
-                    record_event(
-                        "detection.notification.dead",
-                        outcome="failure",
-                        organisation=alert.organisation,
-                        target=alert,
-                        data={"channel": delivery.channel, "attempts": delivery.attempts},
-                    )
-                    logger.error("detection: %s notification dead: %s", delivery.channel, exc)
-                    return
-                delay = pause * 2 ** (delivery.attempts - 1)
-                delivery.next_attempt = timezone.now() + timezone.timedelta(seconds=delay)
-                delivery.save(update_fields=["attempts", "last_error", "next_attempt"])
-                time.sleep(delay)
-                continue
-            delivery.status = Delivery.Status.SENT
-            delivery.save(update_fields=["attempts", "status", "last_error"])
-            return
-    finally:
-        close_old_connections()
+    delivery = Delivery.objects.select_related("alert__organisation").get(pk=delivery_id)
+    alert = delivery.alert
+    if alert is None:
+        return
+    attempts = settings.DETECTION_WEBHOOK_ATTEMPTS if delivery.channel == "webhook" else 3
+    pause = settings.DETECTION_WEBHOOK_BACKOFF_MS / 1000
+    while True:
+        delivery.attempts += 1
+        try:
+            _send_once(delivery.channel, alert)
+        except Exception as exc:  # every failure is counted and shown, never raised
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if delivery.attempts >= attempts:
+                delivery.status = Delivery.Status.DEAD
+                delivery.save(update_fields=["attempts", "last_error", "status"])
+                record_event(
+                    "detection.notification.dead",
+                    outcome="failure",
+                    organisation=alert.organisation,
+                    target=alert,
+                    data={"channel": delivery.channel, "attempts": delivery.attempts},
+                )
+                logger.error("detection: %s notification dead: %s", delivery.channel, exc)
+                return
+            delay = pause * 2 ** (delivery.attempts - 1)
+            delivery.next_attempt = timezone.now() + timedelta(seconds=delay)
+            delivery.save(update_fields=["attempts", "last_error", "next_attempt"])
+            time.sleep(delay)
+            continue
+        delivery.status = Delivery.Status.SENT
+        delivery.save(update_fields=["attempts", "status", "last_error"])
+        return
 
 
 def send_test(organisation: Any) -> dict[str, str]:

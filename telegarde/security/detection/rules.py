@@ -169,10 +169,7 @@ class Rule:
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     def matches(self, event: Event) -> bool:
-        for test in self.tests:
-            if not test(event):
-                return False
-        return True
+        return all(test(event) for test in self.tests)
 
 
 def _line_of(node: yaml.Node | None, path: Iterable[Any]) -> int:
@@ -216,7 +213,7 @@ def parse_rule(text: str, source: str) -> Rule:
         error = errors[0]
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = set(error.schema.get("properties", {}))  # type: ignore[union-attr]
+            known = set(error.schema.get("properties", {}))  # type: ignore[union-attr,unused-ignore]
             path += sorted(set(error.instance) - known)[:1]
         raise RuleError(source, _line_of(node, path), _where(path), error.message)
     try:
@@ -228,7 +225,12 @@ def parse_rule(text: str, source: str) -> Rule:
 def _conditions(mapping: dict[str, Any] | None, negate: bool = False) -> list[Test]:
     tests = [condition(key, value) for key, value in (mapping or {}).items()]
     if negate and tests:
-        return [lambda e, ts=tuple(tests): not all(t(e) for t in ts)]
+        both = tuple(tests)
+
+        def none_of(event: Event) -> bool:
+            return not all(test(event) for test in both)
+
+        return [none_of]
     return tests
 
 

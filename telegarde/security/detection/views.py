@@ -66,7 +66,9 @@ def alert_detail(request: AuthenticatedRequest, alert_id: uuid.UUID) -> HttpResp
     alert = access_alert(request.user, alert_id)
     linked = list(alert.events.all()[:200])
     seqs = [e.seq for e in linked if e.seq is not None]
-    raw = {e.seq: e for e in SecurityEvent.objects.filter(seq__in=seqs)}
+    raw: dict[int | None, SecurityEvent] = {
+        e.seq: e for e in SecurityEvent.objects.filter(seq__in=seqs)
+    }
     context = {
         "alert": alert,
         "linked": [(e, raw.get(e.seq)) for e in linked],
@@ -81,7 +83,7 @@ def _next_statuses(alert: Alert) -> list[tuple[str, str]]:
     from .actions import _TRANSITIONS
 
     allowed = _TRANSITIONS.get(alert.status, set())
-    return [(value, label) for value, label in Alert.Status.choices if value in allowed]
+    return [(value, str(label)) for value, label in Alert.Status.choices if value in allowed]
 
 
 @require_POST

@@ -403,7 +403,8 @@ def _level(route_class: str, claim: Claim | None) -> int:
     if route_class == "health":
         return HIGH  # load balancers must not see a saturated instance as dead
     if claim is None:
-        return LOW
+        # Static files are cheap and part of every page a visitor already got.
+        return NORMAL if route_class == "static" else LOW
     return HIGH if claim.level == CLAIM_HIGH else NORMAL
 
 

@@ -26,7 +26,7 @@ HIGH, NORMAL, LOW = 0, 1, 2
 LEVELS = (HIGH, NORMAL, LOW)
 LEVEL_NAMES = {HIGH: "high", NORMAL: "normal", LOW: "low"}
 # How long a request may wait for a slot before it is refused, per level (seconds).
-MAX_WAIT = {HIGH: 20.0, NORMAL: 10.0, LOW: 0.5}
+MAX_WAIT = {HIGH: 20.0, NORMAL: 10.0, LOW: 2.0}
 MAX_WAITING = {HIGH: 512, NORMAL: 512, LOW: 64}
 PRESSURE_S = 1.0
 BUSY_LOW_SLOTS = 1
@@ -94,7 +94,9 @@ class Scheduler:
         if not self._queued_ahead(ticket) and self._fits(ticket):
             self._start(ticket)
             return "run"
-        if ticket.level != LOW:
+        if ticket.level != LOW and self.running >= self.capacity:
+            # The worker is saturated (not merely one class at its limit): anonymous
+            # requests stand aside until signed-in ones stop waiting.
             self.pressure_until = self.clock() + PRESSURE_S
         if len(self.waiting[ticket.level]) >= MAX_WAITING[ticket.level]:
             return "full"

@@ -127,6 +127,18 @@ def test_a_passkey_registers_and_signs_in_without_a_password(
     assert tab.console_errors == [], f"console errors (CSP violations?): {tab.console_errors}"
 
 
+def test_the_email_field_offers_the_passkey(tab: Tab, passkey_server: PasskeyServer) -> None:
+    """Conditional UI: focusing the e-mail field starts a conditional request, which
+    Chromium's virtual authenticator answers as a person picking the suggestion would."""
+    base = passkey_server.real
+    _register(tab, base, AMINA, "Tablette d'Amina")
+    page = tab.page
+    page.goto(f"{base}/comptes/connexion/")
+    page.get_by_label("Adresse électronique").focus()
+    expect(page).to_have_url(f"{base}/accueil/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Amina")
+
+
 def test_a_lookalike_origin_cannot_use_the_passkey(tab: Tab, passkey_server: PasskeyServer) -> None:
     _register(tab, passkey_server.real, MARC, "Téléphone de Marc")
     count_after_registration = tab.credentials()[0]["signCount"]
@@ -186,3 +198,22 @@ def test_a_lookalike_origin_cannot_use_the_passkey(tab: Tab, passkey_server: Pas
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     reasons = [e["reason"] for e in _events(passkey_server, "auth.passkey.login.failed")]
     assert "origin" in reasons
+
+    # Control: the same key, answering for the real origin, is accepted — the refusal
+    # above was the origin and nothing else.
+    relayed_key.origin = passkey_server.real
+    options = page.evaluate(
+        """async () => (await fetch("/comptes/cles/connexion/options/", {method: "POST",
+            headers: {"X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value}}
+        )).json()"""
+    )
+    answer = relayed_key.get(options, count=credential["signCount"] + 2)
+    page.evaluate(
+        """(answer) => {
+            const form = document.querySelector("form[data-passkey]");
+            form.querySelector("[name=credential]").value = answer;
+            form.submit();
+        }""",
+        answer,
+    )
+    expect(page).to_have_url(f"{passkey_server.real}/accueil/")

@@ -116,3 +116,20 @@ def test_the_daily_cap_holds_even_when_waiting_out_the_back_off(db: None, make: 
             break
     assert allowed <= 25
     backend.reset()
+
+
+@pytest.mark.parametrize("make", [DatabaseBackend, redis_backend], ids=["database", "redis"])
+def test_a_refund_gives_the_unit_back_but_keeps_the_streak(db: None, make: object) -> None:
+    # An attempt refused for lack of a hashing slot is refunded; if the refund reset the
+    # streak like a success, keeping the hashers busy would escape the back-off
+    # (bench/credential_stuffing.py: 14 of 100 simultaneous attempts were evaluated).
+    backend: Backend = make()  # type: ignore[operator]
+    budgets = [ACCOUNT]
+    for _ in range(4):
+        assert backend.reserve(budgets, 1000.0).allowed
+    busy = backend.reserve(budgets, 1000.0)
+    assert busy.streak == 5
+    backend.refund(budgets)
+    assert backend.reserve(budgets, 1000.0).streak == 5, "the refunded attempt is not counted"
+    assert not backend.reserve(budgets, 1000.0).allowed, "the streak was kept: back-off"
+    backend.reset()

@@ -25,8 +25,8 @@ def ecs(n: int, action: str, seconds: float, **fields: object) -> str:
         node = doc
         *parents, last = key.split(".")
         for part in parents:
-            node = node.setdefault(part, {})  # type: ignore[assignment]
-        node[last] = value  # type: ignore[index]
+            node = node.setdefault(part, {})  # type: ignore[assignment,unused-ignore]
+        node[last] = value  # type: ignore[index,unused-ignore]
     return json.dumps(doc)
 
 
@@ -89,7 +89,10 @@ def test_replay_prints_exactly_the_expected_alerts(tmp_path: Path) -> None:
     assert "53 event(s), 3 alert(s)" in err.getvalue()
 
 
-NGINX = '203.0.113.80 - - [30/Nov/2026:08:00:{s:02d} +0100] "GET /wp-admin/{i}.php HTTP/1.1" 404 153 "-" "Mozilla/5.0 (scanner)"\n'
+NGINX = (
+    '203.0.113.80 - - [30/Nov/2026:08:00:{s:02d} +0100] "GET /wp-admin/{i}.php HTTP/1.1" 404 153'
+    ' "-" "Mozilla/5.0 (scanner)"\n'
+)
 
 
 @pytest.mark.django_db

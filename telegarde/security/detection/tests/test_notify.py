@@ -131,12 +131,12 @@ def test_it_sends_a_parseable_syslog_line(fmt: str, raise_alert: Any) -> None:
             deliver(delivery.pk)
         line = udp.recv(65535).decode()
     # RFC 5424: <PRI>VERSION TIMESTAMP HOST APP PROCID MSGID SD MSG; authpriv.crit = 82.
-    head, stamp, host, app, procid, msgid, sd, message = line.split(" ", 7)
+    head, _stamp, _host, app, procid, msgid, sd, message = line.split(" ", 7)
     assert head == "<82>1"  # authpriv (10) * 8 + critical (2), version 1
     assert (app, procid, msgid, sd) == ("telegarde", "-", "detection.alert", "-")
     if fmt == "cef":
-        head = message.split("|")
-        assert head[:7] == [
+        fields = message.split("|")
+        assert fields[:7] == [
             "CEF:0",
             "Telegarde",
             "Telegarde",
@@ -168,5 +168,5 @@ def test_cef_escapes_separators() -> None:
         title="a|b",
         severity="low",
     )
-    line = cef_line(alert)  # type: ignore[arg-type]
-    assert "|a\\|b|" in line and "suser=a\\=b|c@x.fr" in line
+    cef = cef_line(alert)  # type: ignore[arg-type]
+    assert "|a\\|b|" in cef and "suser=a\\=b|c@x.fr" in cef

@@ -46,8 +46,8 @@ def documents() -> list[dict[str, object]]:
             node = doc
             *parents, last = key.split(".")
             for part in parents:
-                node = node.setdefault(part, {})  # type: ignore[assignment]
-            node[last] = value  # type: ignore[index]
+                node = node.setdefault(part, {})  # type: ignore[assignment,unused-ignore]
+            node[last] = value  # type: ignore[index,unused-ignore]
         docs.append(doc)
 
     for round_ in range(15):

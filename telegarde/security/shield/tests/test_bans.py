@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +23,13 @@ def fresh_table() -> None:
     bans.TABLE = bans.BanTable()
 
 
-def test_it_records_a_ban_and_applies_it_on_commit(db: None, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_records_a_ban_and_applies_it_on_commit(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        ban = do_add_ban("203.0.113.7", seconds=60, reason="flood", source="operator", acting_user=None)
+        ban = do_add_ban(
+            "203.0.113.7", seconds=60, reason="flood", source="operator", acting_user=None
+        )
     assert ban.network == "203.0.113.7/32"
     event = last_event("shield.ban.added")
     assert event.data["network"] == "203.0.113.7/32" and event.source_ip == "203.0.113.7"
@@ -34,7 +39,9 @@ def test_it_records_a_ban_and_applies_it_on_commit(db: None, django_capture_on_c
 
 def test_it_extends_an_active_ban_instead_of_duplicating_it(db: None) -> None:
     first = do_add_ban("198.51.100.0/24", seconds=60, reason="a", source="shield", acting_user=None)
-    second = do_add_ban("198.51.100.9/24", seconds=600, reason="b", source="shield", acting_user=None)
+    second = do_add_ban(
+        "198.51.100.9/24", seconds=600, reason="b", source="shield", acting_user=None
+    )
     assert first.pk == second.pk and Ban.objects.count() == 1
     assert (second.expires - first.expires).total_seconds() > 500
 
@@ -69,8 +76,10 @@ def test_it_loads_active_bans_from_the_database_for_the_hot_path(db: None) -> No
     assert table.banned_until(client_for("192.0.2.77"), now=time.time() + 120) is None
 
 
-def test_it_exports_nginx_and_nftables_files(db: None, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    do_add_ban("203.0.113.7", seconds=60, reason="flood\nnewline", source="operator", acting_user=None)
+def test_it_exports_nginx_and_nftables_files(db: None, tmp_path: Path) -> None:
+    do_add_ban(
+        "203.0.113.7", seconds=60, reason="flood\nnewline", source="operator", acting_user=None
+    )
     do_add_ban("2001:db8::/64", seconds=60, reason="x", source="operator", acting_user=None)
     active = exports.active_bans()
     nginx = exports.nginx_deny(active)
@@ -105,7 +114,9 @@ def test_it_lists_adds_and_lifts_bans_for_a_platform_security_officer(
 def test_it_names_the_field_of_a_bad_ban_form(personas: Personas, login: Any) -> None:
     do_set_back_office_access(personas.security_officer, enabled=True, acting_user=None)
     client = login(personas.security_officer)
-    answer = client.post(reverse("shield:bans"), {"target": "0.0.0.0/0", "seconds": "600", "reason": "x"})
+    answer = client.post(
+        reverse("shield:bans"), {"target": "0.0.0.0/0", "seconds": "600", "reason": "x"}
+    )
     assert answer.status_code == 400 and not Ban.objects.exists()
     assert "target" in answer.context["form"].errors
 

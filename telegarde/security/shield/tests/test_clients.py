@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from telegarde.lib.env import ConfigError
 from telegarde.security.shield.clients import client_address, client_for
 from telegarde.security.shield.config import parse_trusted_proxies
-from telegarde.lib.env import ConfigError
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/24"),)
 

@@ -62,9 +62,7 @@ async def test_it_budgets_signed_in_people_per_person_across_addresses() -> None
     claim = sign_claim("a" * 32, "normal", max_age=600)
     cookie = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
     app, _ = shield(cfg(user_budget=Budget(1, 2)))
-    statuses = [
-        (await request(app, peer=f"198.51.{i}.1", headers=cookie)).status for i in range(3)
-    ]
+    statuses = [(await request(app, peer=f"198.51.{i}.1", headers=cookie)).status for i in range(3)]
     assert statuses == [200, 200, 429]
 
 

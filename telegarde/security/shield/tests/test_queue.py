@@ -27,7 +27,7 @@ async def test_it_queues_a_surge_and_lets_tickets_through_in_order() -> None:
     assert first.status == 200  # the queue's saved-up capacity: served at once
     queued = await request(app, "/rendez-vous/", peer="198.51.100.2")
     assert queued.status == 503 and "retry-after" in queued.headers
-    assert "file d'attente".encode() in queued.body
+    assert b"file d'attente" in queued.body
     cookie = ticket_cookie(queued.headers["set-cookie"])
     again = await request(app, "/rendez-vous/", peer="198.51.100.2", headers=cookie)
     assert again.status == 503 and "set-cookie" not in again.headers  # same place kept
@@ -37,7 +37,7 @@ async def test_it_queues_a_surge_and_lets_tickets_through_in_order() -> None:
 async def test_it_treats_forged_shared_or_expired_tickets_as_no_ticket() -> None:
     genuine = queue.issue_token(1, "198.51.100.2")
     assert queue.read_token(genuine, "198.51.100.2", ttl=60) is not None
-    ticket, issued, binding, signature = genuine.split(".")
+    _, issued, binding, signature = genuine.split(".")
     assert queue.read_token(f"0.{issued}.{binding}.{signature}", "198.51.100.2", ttl=60) is None
     assert queue.read_token(genuine, "203.0.113.9", ttl=60) is None  # shared
     old = queue.issue_token(1, "198.51.100.2", now=0)

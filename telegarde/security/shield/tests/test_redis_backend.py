@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -20,7 +21,7 @@ URL = os.environ.get("TELEGARDE_REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-def prefix() -> str:
+def prefix() -> Iterator[str]:
     try:
         redis.Redis.from_url(URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
@@ -135,7 +136,9 @@ def test_it_returns_to_redis_when_it_answers_again(prefix: str) -> None:
 
     async def scenario() -> str:
         live = RedisBackend(URL, prefix)
-        backend = FailSafeBackend(live, MemoryBackend(), lambda c, d: changes.append(c), lambda: now[0])
+        backend = FailSafeBackend(
+            live, MemoryBackend(), lambda c, d: changes.append(c), lambda: now[0]
+        )
         good_client = live.client
         live.client = redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0")
         live._take = live.client.register_script(live._take.script)

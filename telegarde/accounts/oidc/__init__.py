@@ -1,0 +1,1 @@
+"""Practitioner sign-in through OpenID Connect (Pro Santé Connect): docs/oidc.md."""
