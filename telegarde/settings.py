@@ -436,10 +436,10 @@ if DETECTION_RULES_DIR is not None and not Path(DETECTION_RULES_DIR).is_dir():
     raise ConfigError("TELEGARDE_DETECTION_RULES_DIR", f"{DETECTION_RULES_DIR!r} is not a folder")
 DETECTION_AUTO_RESPONSES = env_list("TELEGARDE_DETECTION_AUTO_RESPONSES")
 DETECTION_BAN_FUNCTION = env_str(
-    "TELEGARDE_DETECTION_BAN_FUNCTION", "telegarde.security.detection.responses.request_ban"
+    "TELEGARDE_DETECTION_BAN_FUNCTION", "telegarde.security.shield.api.ban_for_detection"
 )
 DETECTION_UNBAN_FUNCTION = env_str(
-    "TELEGARDE_DETECTION_UNBAN_FUNCTION", "telegarde.security.detection.responses.request_unban"
+    "TELEGARDE_DETECTION_UNBAN_FUNCTION", "telegarde.security.shield.api.unban_for_detection"
 )
 DETECTION_EMAIL_MIN_SEVERITY = env_choice(
     "TELEGARDE_DETECTION_EMAIL_MIN_SEVERITY", "high", _severities

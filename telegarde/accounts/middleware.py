@@ -22,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from telegarde.core.events import record_event
 
 from .factors import has_second_factor, second_factor_required
-from .login_flow import AUTH_AT_KEY, PROFESSIONAL_KEY, SEEN_AT_KEY, recently_stepped_up
+from .login_flow import (
+    AUTH_AT_KEY,
+    PROFESSIONAL_KEY,
+    SEEN_AT_KEY,
+    login_method,
+    recently_stepped_up,
+)
 from .models import User
 from .sessions import touch
 
@@ -39,6 +45,7 @@ ENDING_MESSAGES = {
 # Paths a signed-in professional may reach before enrolling.
 ALLOWED_PREFIXES = (
     "/comptes/mfa/",
+    "/comptes/cles/",
     "/comptes/deconnexion/",
     "/comptes/confirmer/",
     "/i18n/",
@@ -47,6 +54,9 @@ ALLOWED_PREFIXES = (
     "/verification/",
 )
 ENROLLED_KEY = "telegarde.mfa_enrolled"
+# Sign-ins that are multi-factor by themselves (a passkey with user verification; Pro
+# Santé Connect's CPS card or e-CPS app): the session needs no enrolled second factor.
+STRONG_METHODS = frozenset({"passkey", "oidc"})
 
 
 class RequireSecondFactorMiddleware:
@@ -59,6 +69,7 @@ class RequireSecondFactorMiddleware:
             isinstance(user, User)
             and not request.path.startswith(ALLOWED_PREFIXES)
             and not request.session.get(ENROLLED_KEY)
+            and login_method(request) not in STRONG_METHODS
             and second_factor_required(user)
         ):
             if not has_second_factor(user):

@@ -20,7 +20,6 @@ from .access import access_patient, sessions_for
 from .actions import do_record_password_change, do_record_patient_view
 from .factors import enrolled_factors
 from .forms import LoginForm, SessionRevokeForm
-from .passwords.forms import PasswordChangeForm as BoundedPasswordChangeForm
 from .http import AuthenticatedRequest
 from .login_flow import (
     begin_second_factor,
@@ -30,6 +29,7 @@ from .login_flow import (
     safe_next,
 )
 from .models import User
+from .passwords.forms import PasswordChangeForm as BoundedPasswordChangeForm
 from .sessions import do_close_session, do_revoke_sessions
 
 

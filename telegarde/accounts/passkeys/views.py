@@ -45,7 +45,7 @@ View = Callable[..., HttpResponse]
 
 def step_up_once_enrolled(view: View) -> View:
     """Step-up before adding a factor, except the first one: there is nothing to step up
-    with yet, and the session has just proved the password (the rule TOTP enrolment uses)."""
+    with yet, and the signed-in session proved the password (the rule TOTP enrolment uses)."""
     stepped_up = require_step_up(view)
 
     @wraps(view)

@@ -4,15 +4,18 @@ atomic step, so 100 simultaneous attempts never get more than the budget evaluat
 
 from __future__ import annotations
 
+import logging
 import math
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
 
 from .budgets import Backend, Budget, Decision, backoff_wait
 from .models import ThrottleState
+
+logger = logging.getLogger(__name__)
 
 
 def _denial(
@@ -136,10 +139,12 @@ return 1
 
 
 class RedisBackend:
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, *, timeout: float = 2.0) -> None:
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
         self.prefix = f"{prefix}:throttle:"
         self._reserve = self.client.register_script(_RESERVE)
         self._settle = self.client.register_script(_SETTLE)
@@ -168,8 +173,39 @@ class RedisBackend:
             self.client.delete(key)
 
 
+class FailSafeBackend:
+    """Redis first; when it does not answer, the database keeps the budgets (this
+    instance's view only, until Redis is back) rather than letting every attempt through
+    or refusing everyone."""
+
+    def __init__(self, primary: RedisBackend) -> None:
+        self.primary = primary
+        self.fallback = DatabaseBackend()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        import redis
+
+        try:
+            return getattr(self.primary, method)(*args)
+        except redis.RedisError:
+            logger.error("sign-in budgets: Redis unavailable, using the database meanwhile")
+            return getattr(self.fallback, method)(*args)
+
+    def reserve(self, budgets: list[Budget], now: float) -> Decision:
+        return cast(Decision, self._call("reserve", budgets, now))
+
+    def settle_success(self, budgets: list[Budget]) -> None:
+        self._call("settle_success", budgets)
+
+    def refund(self, budgets: list[Budget]) -> None:
+        self._call("refund", budgets)
+
+    def reset(self) -> None:
+        self._call("reset")
+
+
 @cache
 def backend() -> Backend:
     if settings.REDIS_URL:
-        return RedisBackend(settings.REDIS_URL, settings.REDIS_PREFIX)
+        return FailSafeBackend(RedisBackend(settings.REDIS_URL, settings.REDIS_PREFIX))
     return DatabaseBackend()

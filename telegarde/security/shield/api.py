@@ -33,3 +33,13 @@ def lift_bans_covering(address: str) -> int:
             do_lift_ban(ban, acting_user=None)
             lifted += 1
     return lifted
+
+
+def ban_for_detection(source: str, *, duration_s: int, reason: str) -> str:
+    """The detection engine's "ban a source" response (TELEGARDE_DETECTION_BAN_FUNCTION)."""
+    return ban_source(source, seconds=duration_s, reason=reason, source="detection")
+
+
+def unban_for_detection(source: str, *, reason: str) -> None:
+    """Reverting that response from the alert page lifts the bans covering the source."""
+    lift_bans_covering(source.split("/", 1)[0])

@@ -117,7 +117,8 @@ class Shield:
         level = _level(route_class, claim)
         verdict = await self.backend.take(
             self._buckets(client, route_class, claim),
-            client.ip if cfg.autoban_rejections > 0 else None,
+            # Signed-in people are held to their budgets, never banned automatically.
+            client.ip if cfg.autoban_rejections > 0 and claim is None else None,
         )
         if not verdict.allowed:
             self._maybe_autoban(client, verdict)

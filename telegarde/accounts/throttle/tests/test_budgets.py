@@ -51,7 +51,7 @@ def test_back_off_starts_after_five_failures_and_exceeds_a_minute(
 
 def redis_backend() -> Backend:
     url = settings.REDIS_URL or "redis://127.0.0.1:6379/0"
-    return RedisBackend(url, f"test-{uuid.uuid4().hex[:8]}")
+    return RedisBackend(url, f"test-{uuid.uuid4().hex[:8]}", timeout=15)
 
 
 def simultaneous(backend: Backend, attempts: int) -> int:
@@ -133,3 +133,12 @@ def test_a_refund_gives_the_unit_back_but_keeps_the_streak(db: None, make: objec
     assert backend.reserve(budgets, 1000.0).streak == 5, "the refunded attempt is not counted"
     assert not backend.reserve(budgets, 1000.0).allowed, "the streak was kept: back-off"
     backend.reset()
+
+
+def test_when_redis_stops_answering_the_database_keeps_the_budgets(db: None) -> None:
+    from telegarde.accounts.throttle.backends import FailSafeBackend
+
+    dead = RedisBackend("redis://127.0.0.1:1/0", "nowhere", timeout=0.5)
+    backend = FailSafeBackend(dead)
+    decisions = [backend.reserve([ACCOUNT], 1000.0).allowed for _ in range(7)]
+    assert decisions == [True] * 5 + [False] * 2

@@ -95,13 +95,19 @@ def test_it_bans_once_per_alert_and_target_and_reverts(
     )
     [action] = ResponseAction.objects.filter(alert=alert)
     assert (action.kind, action.target, action.status) == ("ban_source", "203.0.113.66", "applied")
-    ban = last_event("detection.ban.requested")
-    assert ban.target_id == "203.0.113.66" and ban.data["duration_s"] == 3600
+    # The shield really bans the source (and lifts the ban when the response is reverted).
+    from telegarde.security.shield.models import Ban
+
+    ban = Ban.objects.get(network="203.0.113.66/32")
+    assert ban.lifted is None and (ban.expires - ban.created).total_seconds() == 3600
+    assert last_event("shield.ban.added").data["source"] == "detection"
     assert last_event("detection.response.applied").data["kind"] == "ban_source"
     do_revert_response(action, acting_user=personas.security_officer)
     action.refresh_from_db()
     assert action.status == "reverted"
-    assert last_event("detection.ban.lifted").target_id == "203.0.113.66"
+    ban.refresh_from_db()
+    assert ban.lifted is not None
+    assert last_event("shield.ban.lifted").data
     assert last_event("detection.response.reverted").actor_id == str(
         personas.security_officer.external_id
     )

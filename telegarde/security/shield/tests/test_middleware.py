@@ -40,19 +40,19 @@ async def test_it_uses_forwarded_for_only_from_trusted_proxies() -> None:
 
 
 async def test_it_refuses_a_client_over_budget_with_retry_after_before_the_app() -> None:
-    budgets = {**ShieldSettings().budgets, "page": Budget(1, 3)}
+    budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 3)}
     app, inner = shield(cfg(budgets=budgets))
     statuses = [(await request(app)).status for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     refused = await request(app)
-    assert refused.headers["retry-after"] == "1"
+    assert 1 <= int(refused.headers["retry-after"]) <= 100
     assert "Trop de requêtes".encode() in refused.body
     assert len(inner.scopes) == 3
     assert (await request(app, peer="192.0.2.99")).status == 200  # someone else is served
 
 
 async def test_it_budgets_a_whole_network_against_distributed_floods() -> None:
-    budgets = {**ShieldSettings().budgets, "page": Budget(1, 2)}
+    budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 2)}
     app, _ = shield(cfg(budgets=budgets, prefix_factor=2.0))
     statuses = [(await request(app, peer=f"192.0.2.{i}")).status for i in range(1, 7)]
     assert statuses.count(200) == 4 and statuses.count(429) == 2
@@ -61,7 +61,7 @@ async def test_it_budgets_a_whole_network_against_distributed_floods() -> None:
 async def test_it_budgets_signed_in_people_per_person_across_addresses() -> None:
     claim = sign_claim("a" * 32, "normal", max_age=600)
     cookie = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
-    app, _ = shield(cfg(user_budget=Budget(1, 2)))
+    app, _ = shield(cfg(user_budget=Budget(0.01, 2)))
     statuses = [(await request(app, peer=f"198.51.{i}.1", headers=cookie)).status for i in range(3)]
     assert statuses == [200, 200, 429]
 
