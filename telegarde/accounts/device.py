@@ -12,6 +12,7 @@ from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
 SALT = "telegarde.device-cookie"
+MAX_COOKIE = 2048
 
 
 def _account_tag(email: str) -> str:
@@ -38,10 +39,17 @@ def device_for(request: HttpRequest, email: str) -> str | None:
     return _read(request).get(_account_tag(email))
 
 
+def is_known_browser(raw: str) -> bool:
+    """True when ``raw`` is a valid device cookie (read by the shield, without a request)."""
+    return bool(_decode(raw)) if len(raw) <= MAX_COOKIE else False
+
+
 def _read(request: HttpRequest) -> dict[str, str]:
     raw = request.COOKIES.get(settings.DEVICE_COOKIE_NAME)
-    if not raw:
-        return {}
+    return _decode(raw) if raw else {}
+
+
+def _decode(raw: str) -> dict[str, str]:
     try:
         value = signing.loads(raw, salt=SALT, max_age=settings.DEVICE_COOKIE_DAYS * 86400)
     except signing.BadSignature:

@@ -17,6 +17,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from django.conf import settings
+
+from telegarde.accounts.device import is_known_browser
 from telegarde.core.claims import COOKIE_NAME as CLAIM_COOKIE
 from telegarde.core.claims import HIGH as CLAIM_HIGH
 from telegarde.core.claims import Claim, read_claim
@@ -114,7 +117,7 @@ class Shield:
             )
 
         claim = _claim(headers)
-        level = _level(route_class, claim)
+        level = _level(route_class, claim, headers)
         verdict = await self.backend.take(
             self._buckets(client, route_class, claim),
             # Signed-in people are held to their budgets, never banned automatically.
@@ -400,13 +403,21 @@ def _claim(headers: list[tuple[bytes, bytes]]) -> Claim | None:
     return read_claim(value) if value else None
 
 
-def _level(route_class: str, claim: Claim | None) -> int:
+def _level(route_class: str, claim: Claim | None, headers: list[tuple[bytes, bytes]]) -> int:
     if route_class == "health":
         return HIGH  # load balancers must not see a saturated instance as dead
     if claim is None:
-        # Static files are cheap and part of every page a visitor already got.
-        return NORMAL if route_class == "static" else LOW
+        # Static files are cheap and part of every page a visitor already got; a browser
+        # that signed in before (signed device cookie) is a returning user, not the flood.
+        if route_class == "static" or (route_class == "login" and _returning_browser(headers)):
+            return NORMAL
+        return LOW
     return HIGH if claim.level == CLAIM_HIGH else NORMAL
+
+
+def _returning_browser(headers: list[tuple[bytes, bytes]]) -> bool:
+    value = queue.cookie_value(headers, settings.DEVICE_COOKIE_NAME)
+    return value is not None and is_known_browser(value)
 
 
 def _with_db(fn: Callable[..., Any], *args: Any) -> Any:
