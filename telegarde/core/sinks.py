@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import socket
 import threading
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from telegarde.lib.background import BackgroundQueue
 from telegarde.lib.env import ConfigError
 
 if TYPE_CHECKING:
@@ -99,38 +99,20 @@ class BackgroundSink:
 
     def __init__(self, sink: FileSink | SyslogSink, capacity: int = 10_000) -> None:
         self.sink = sink
-        self.dropped = 0
-        self._queue: queue.Queue[SecurityEvent] = queue.Queue(maxsize=capacity)
-        self._thread = threading.Thread(target=self._run, name="event-sink", daemon=True)
-        self._thread.start()
+        self.worker: BackgroundQueue[SecurityEvent] = BackgroundQueue(
+            self._emit_all, name="event-sink", capacity=capacity
+        )
 
     def emit(self, event: SecurityEvent) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
-            self.dropped += 1
-            logger.error("event sink: queue full, event %s not forwarded", event.seq)
+        self.worker.put(event)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued event was handed to the sink (for shutdown and tests)."""
-        done = threading.Event()
+        return self.worker.wait_idle(timeout)
 
-        def wait() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        return done.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            try:
-                self.sink.emit(event)
-            except Exception:
-                logger.exception("event sink: unexpected failure")
-            finally:
-                self._queue.task_done()
+    def _emit_all(self, events: list[SecurityEvent]) -> None:
+        for event in events:
+            self.sink.emit(event)
 
 
 def sink_from_url(url: str) -> FileSink | SyslogSink:

@@ -12,7 +12,6 @@ process stops is lost: the person asks again.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import Promise
 
+from telegarde.lib.background import BackgroundQueue
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,41 +39,13 @@ class Mail:
     language: str
 
 
-class Outbox:
-    """One daemon thread draining a bounded queue; drops (and logs) when full."""
-
-    def __init__(self, capacity: int = 1000) -> None:
-        self._queue: queue.Queue[Mail] = queue.Queue(maxsize=capacity)
-        self._thread = threading.Thread(target=self._run, name="recovery-mail", daemon=True)
-        self._thread.start()
-
-    def put(self, mail: Mail) -> None:
+def _deliver_all(mails: list[Mail]) -> None:
+    for mail in mails:
         try:
-            self._queue.put_nowait(mail)
-        except queue.Full:
-            logger.error("recovery mail: queue full, a %s mail was dropped", mail.template)
-
-    def wait_until_sent(self, timeout: float = 10.0) -> bool:
-        """Block until every queued mail was handed to the mailer (tests, shutdown)."""
-        done = threading.Event()
-
-        def wait() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        return done.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            mail = self._queue.get()
-            try:
-                _deliver(mail)
-            except Exception:
-                # The template name only: the context holds links that are secrets.
-                logger.exception("recovery mail: sending a %s mail failed", mail.template)
-            finally:
-                self._queue.task_done()
+            _deliver(mail)
+        except Exception:
+            # The template name only: the context holds links that are secrets.
+            logger.exception("recovery mail: sending a %s mail failed", mail.template)
 
 
 def _deliver(mail: Mail) -> None:
@@ -83,8 +56,9 @@ def _deliver(mail: Mail) -> None:
 
 
 @cache
-def outbox() -> Outbox:
-    return Outbox()
+def outbox() -> BackgroundQueue[Mail]:
+    """One daemon thread draining a bounded queue of mails; drops (and logs) when full."""
+    return BackgroundQueue(_deliver_all, name="recovery-mail", capacity=1000)
 
 
 _held = threading.local()

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+from telegarde.lib.background import BackgroundQueue
 
 from .engine import Engine, flatten
 from .enrich import enrich
@@ -50,61 +51,45 @@ def event_document(event: SecurityEvent) -> dict[str, Any]:
 
 
 class LiveFeed:
-    """The bounded queue and the thread that drains it."""
+    """The bounded queue and the thread that drains it, in batches."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=CAPACITY)
-        self.dropped = 0
-        self.processed = 0
-        self.errors = 0
-        self.last_error = ""
         self.engine = Engine(rule_set().rules) if mode == "inline" else None
-        self._idle = threading.Event()
-        self._idle.set()
-        self._thread = threading.Thread(target=self._run, name="detection-live", daemon=True)
-        self._thread.start()
+        self.publish_errors = 0
+        self.publish_error = ""
+        self.worker: BackgroundQueue[dict[str, Any]] = BackgroundQueue(
+            self._handle, name="detection-live", capacity=CAPACITY, batch=BATCH
+        )
+
+    @property
+    def processed(self) -> int:
+        return self.worker.processed
+
+    @property
+    def dropped(self) -> int:
+        return self.worker.dropped
+
+    @property
+    def errors(self) -> int:
+        return self.worker.errors + self.publish_errors
+
+    @property
+    def last_error(self) -> str:
+        return self.publish_error or self.worker.last_error
 
     def put(self, doc: dict[str, Any]) -> None:
-        try:
-            self._idle.clear()
-            self.queue.put_nowait(doc)
-        except queue.Full:
-            self.dropped += 1
-            logger.error("detection: live queue full, event %s not evaluated", doc.get("event"))
+        self.worker.put(doc)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Until every queued event was handled (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.queue.empty() and self._idle.is_set():
-                return True
-            time.sleep(0.01)
-        return False
+        return self.worker.wait_idle(timeout)
 
-    def _run(self) -> None:
-        while True:
-            batch = [self.queue.get()]
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                if self.mode == "stream":
-                    self._publish(batch)
-                else:
-                    self._evaluate([enrich(flatten(doc)) for doc in batch])
-                self.processed += len(batch)
-            except Exception as exc:
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                logger.exception("detection: live batch failed")
-            finally:
-                for _ in batch:
-                    self.queue.task_done()
-                if self.queue.empty():
-                    self._idle.set()
+    def _handle(self, batch: list[dict[str, Any]]) -> None:
+        if self.mode == "stream":
+            self._publish(batch)
+        else:
+            self._evaluate([enrich(flatten(doc)) for doc in batch])
 
     def _evaluate(self, events: list[Event]) -> None:
         from django.db import close_old_connections
@@ -138,8 +123,8 @@ class LiveFeed:
                 pipe.execute()
                 return
             except Exception as exc:  # Redis restarting: keep the batch, retry
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                self.publish_errors += 1
+                self.publish_error = f"{type(exc).__name__}: {exc}"[:500]
                 logger.warning("detection: cannot publish to Redis (%s), retrying", exc)
                 time.sleep(pause)
                 pause = min(pause * 2, 10.0)

@@ -85,7 +85,7 @@ def test_it_tells_the_owner_after_the_change(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         set_password(client, fresh_link(personas.patient))
-    assert outbox().wait_until_sent()
+    assert outbox().wait_idle()
     (notice,) = mail.outbox
     assert notice.to == [personas.patient.email]
     assert "vient d'être changé" in notice.body
