@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from .access import access_patient, sessions_for
@@ -92,7 +93,10 @@ def sessions(request: AuthenticatedRequest) -> HttpResponse:
                 request.user, reason="owner_signed_out_everywhere", acting_user=request.user,
                 request=request, keep_key=request.session.session_key,
             )  # fmt: skip
-            messages.success(request, _("%(n)d autre(s) session(s) fermée(s).") % {"n": count})
+            closed = ngettext(
+                "%(n)d autre session fermée.", "%(n)d autres sessions fermées.", count
+            )
+            messages.success(request, closed % {"n": count})
         else:
             form = SessionRevokeForm(request.POST)
             target = (
