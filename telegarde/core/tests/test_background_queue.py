@@ -18,7 +18,11 @@ def test_it_hands_every_item_over_in_batches_and_reports_idle() -> None:
 
 def test_it_drops_and_counts_when_full_without_blocking_the_producer() -> None:
     gate = threading.Event()
-    worker: BackgroundQueue[int] = BackgroundQueue(lambda batch: gate.wait(5), name="t", capacity=2)
+
+    def blocked(batch: list[int]) -> None:
+        gate.wait(5)
+
+    worker: BackgroundQueue[int] = BackgroundQueue(blocked, name="t", capacity=2)
     results = [worker.put(n) for n in range(6)]
     assert results.count(False) >= 3
     assert worker.dropped == results.count(False)
