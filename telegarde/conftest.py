@@ -14,9 +14,11 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -206,47 +208,57 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``telegarde serve`` on a fresh SQLite database with the demo data: the real path."""
-    var = tmp_path_factory.mktemp("var")
+@contextmanager
+def served_platform(var: Path, port: int, **env_vars: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``telegarde serve`` on a fresh installation in ``var`` (migrate, static, demo),
+    with the test run's own TELEGARDE_* variables replaced by ``env_vars``."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGARDE_", "PYTEST", "DJANGO_"))
     }
-    env["TELEGARDE_VAR_DIR"] = str(var)
-    env["TELEGARDE_MAX_BODY_BYTES"] = str(1024 * 1024)
-    served_db = _served_postgres_database()
-    if served_db:
-        # The production profile: its own PostgreSQL database, and the shared Redis.
-        env["TELEGARDE_DATABASE_URL"] = served_db
-        env["TELEGARDE_REDIS_URL"] = os.environ.get("TELEGARDE_REDIS_URL", "")
-        env["TELEGARDE_REDIS_PREFIX"] = f"served-{os.getpid()}"
+    env.update(TELEGARDE_VAR_DIR=str(var), **env_vars)
     cli = [sys.executable, "-m", "telegarde"]
     for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
         subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)
-    port = free_port()
     process = subprocess.Popen(
         [*cli, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             break
         except OSError:
             time.sleep(0.2)
     else:
         process.kill()
         pytest.fail(f"server did not start: {process.communicate()[0]!r}")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``telegarde serve`` on a fresh database with the demo data: the real path."""
+    env = {"TELEGARDE_MAX_BODY_BYTES": str(1024 * 1024)}
+    served_db = _served_postgres_database()
     if served_db:
-        _drop_postgres_database(served_db)
+        # The production profile: its own PostgreSQL database, and the shared Redis.
+        env["TELEGARDE_DATABASE_URL"] = served_db
+        env["TELEGARDE_REDIS_URL"] = os.environ.get("TELEGARDE_REDIS_URL", "")
+        env["TELEGARDE_REDIS_PREFIX"] = f"served-{os.getpid()}"
+    port = free_port()
+    try:
+        with served_platform(tmp_path_factory.mktemp("var"), port, **env):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        if served_db:
+            _drop_postgres_database(served_db)
 
 
 def _served_postgres_database() -> str | None:

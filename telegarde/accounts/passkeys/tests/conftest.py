@@ -1,10 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from telegarde.conftest import Personas, free_port
+from telegarde.conftest import Personas, free_port, served_platform
 
 from .authenticator import SoftAuthenticator
 from .helpers import ORIGIN, RP_ID
@@ -57,37 +52,14 @@ def passkey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Passkey
     """
     var = tmp_path_factory.mktemp("passkey-var")
     port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGARDE_", "PYTEST", "DJANGO_"))
-    }
-    env.update(
-        TELEGARDE_VAR_DIR=str(var),
+    with served_platform(
+        var,
+        port,
         TELEGARDE_PUBLIC_URL=f"http://{REAL_HOST}:{port}",
         TELEGARDE_ALLOWED_HOSTS=f"{REAL_HOST},{LOOKALIKE_HOST},127.0.0.1",
-    )
-    cli = [sys.executable, "-m", "telegarde"]
-    for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
-        subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {process.communicate()[0]!r}")
-    yield PasskeyServer(
-        real=f"http://{REAL_HOST}:{port}",
-        lookalike=f"http://{LOOKALIKE_HOST}:{port}",
-        database=var / "telegarde.sqlite3",
-    )
-    process.terminate()
-    process.wait(timeout=10)
+    ):
+        yield PasskeyServer(
+            real=f"http://{REAL_HOST}:{port}",
+            lookalike=f"http://{LOOKALIKE_HOST}:{port}",
+            database=var / "telegarde.sqlite3",
+        )
