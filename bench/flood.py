@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlencode
 
 from bench.http import (
     HOST,
@@ -54,6 +53,7 @@ from bench.http import (
     free_port,
     prepare_installation,
     server_environment,
+    sign_in_as,
 )
 from bench.load import (
     ProtocolError,
@@ -107,44 +107,6 @@ def flood_server(name: str, port: int, log_dir: Path) -> Server:
     return Server(name, command, port, log_dir / f"{name}.log")
 
 
-async def sign_in(port: int, email: str, source: str) -> Cookies:
-    """Sign ``email`` in through the login form from ``source``; the browser's cookies."""
-    cookies = Cookies()
-    form = await fetch(
-        HOST, port, "GET", LOGIN_PATH, headers=browser_headers(cookies), source=source
-    )
-    cookies.update(form)
-    found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
-    if form.status != 200 or found is None:
-        raise BenchError(f"GET {LOGIN_PATH} answered {form.status} without a CSRF token")
-    origin = f"http://{HOST}:{port}"
-    body = urlencode(
-        {
-            "csrfmiddlewaretoken": found.group(1).decode(),
-            "username": email,
-            "password": DEMO_PASSWORD,
-        }
-    ).encode()
-    answer = await fetch(
-        HOST,
-        port,
-        "POST",
-        LOGIN_PATH,
-        headers=[
-            *browser_headers(cookies),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("Origin", origin),
-            ("Referer", origin + LOGIN_PATH),
-        ],
-        body=body,
-        source=source,
-    )
-    cookies.update(answer)
-    if answer.status != 302:
-        raise BenchError(f"signing in {email} failed: {answer.status}")
-    return cookies
-
-
 @dataclass
 class Visitor:
     source: str
@@ -158,7 +120,7 @@ async def visitors(port: int, count: int) -> list[Visitor]:
     result: list[Visitor] = []
     for index in range(count):
         source = f"127.0.0.{10 + index}"
-        cookies = await sign_in(port, DEMO_PATIENTS[index % len(DEMO_PATIENTS)], source)
+        cookies = await sign_in_as(port, DEMO_PATIENTS[index % len(DEMO_PATIENTS)], source=source)
         page = await fetch(
             HOST, port, "GET", HOME_PATH, headers=browser_headers(cookies), source=source
         )

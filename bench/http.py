@@ -264,21 +264,28 @@ def browser_headers(cookies: Cookies) -> list[tuple[str, str]]:
 
 async def sign_in(server: Server) -> Cookies:
     """Sign the demo patient in through the login form; returns the browser's cookies."""
-    port = server.port
+    try:
+        return await sign_in_as(server.port, DEMO_PATIENT)
+    except BenchError as error:
+        raise BenchError(f"{error}\n{server.log_tail()}") from None
+
+
+async def sign_in_as(port: int, email: str, *, source: str | None = None) -> Cookies:
+    """Sign ``email`` (demo password) in through the login form, optionally from the
+    loopback address ``source``; returns the browser's cookies."""
     cookies = Cookies()
-    form = await fetch(HOST, port, "GET", LOGIN_PATH, headers=browser_headers(cookies))
+    form = await fetch(
+        HOST, port, "GET", LOGIN_PATH, headers=browser_headers(cookies), source=source
+    )
     cookies.update(form)
-    if form.status != 200 or "csrftoken" not in cookies.values:
-        raise BenchError(
-            f"GET {LOGIN_PATH} answered {form.status} without a csrftoken cookie\n"
-            + server.log_tail()
-        )
     found = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
-    token = found.group(1).decode("ascii") if found else cookies.values["csrftoken"]
+    if form.status != 200 or found is None:
+        raise BenchError(f"GET {LOGIN_PATH} answered {form.status} without a CSRF token")
     origin = f"http://{HOST}:{port}"
     body = urlencode(
-        {"csrfmiddlewaretoken": token, "username": DEMO_PATIENT, "password": DEMO_PASSWORD}
-    ).encode("ascii")
+        {"csrfmiddlewaretoken": found.group(1).decode("ascii"), "username": email,
+         "password": DEMO_PASSWORD}
+    ).encode("ascii")  # fmt: skip
     answer = await fetch(
         HOST,
         port,
@@ -291,6 +298,7 @@ async def sign_in(server: Server) -> Cookies:
             ("Referer", origin + LOGIN_PATH),
         ],
         body=body,
+        source=source,
     )
     cookies.update(answer)
     if answer.status != 302:
@@ -298,9 +306,7 @@ async def sign_in(server: Server) -> Cookies:
             200: "the form came back (wrong password? compare DEMO_PASSWORD with demo.py)",
             403: "CSRF check refused the form",
         }.get(answer.status, "unexpected answer")
-        raise BenchError(
-            f"signing in {DEMO_PATIENT} failed: {answer.status}, {why}\n" + server.log_tail()
-        )
+        raise BenchError(f"signing in {email} failed: {answer.status}, {why}")
     return cookies
 
 
