@@ -158,6 +158,8 @@ INSTALLED_APPS = [
     "telegarde.accounts.mfa",
     "telegarde.accounts.throttle",
     "telegarde.accounts.passkeys",
+    "telegarde.scheduling",
+    "telegarde.consultation",
 ]
 
 MIDDLEWARE = [

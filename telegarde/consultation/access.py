@@ -1,0 +1,1 @@
+"""Who may enter a consultation room and read its record (registered rules)."""
