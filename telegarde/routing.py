@@ -1,6 +1,7 @@
-"""WebSocket routes of every app, gathered in one list (the consultation app adds its
-signalling consumer here)."""
+"""WebSocket routes of every app, gathered in one list."""
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from telegarde.consultation.routing import websocket_urlpatterns as consultation
+
+websocket_urlpatterns: list[Any] = [*consultation]

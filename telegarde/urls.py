@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from telegarde import views
+from telegarde.consultation import views as consultation_views
 
 admin.site.site_header = "Telegarde — administration"
 admin.site.site_title = "Telegarde"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("comptes/mfa/", include("telegarde.accounts.mfa.urls")),
     path("comptes/psc/", include("telegarde.accounts.oidc.urls", namespace="oidc")),
     path("comptes/", include("telegarde.accounts.urls")),
+    path("consultation/", include("telegarde.consultation.urls")),
+    path("status", consultation_views.status, name="status"),
     path("securite/bouclier/", include("telegarde.security.shield.urls")),
     path("securite/", include("telegarde.security.detection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

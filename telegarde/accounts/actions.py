@@ -153,6 +153,7 @@ def do_set_patient_profile(
     sex: str,
     birthplace_code: str,
     used_last_name: str = "",
+    phone: str = "",
     acting_user: User | None,
     request: HttpRequest | None = None,
 ) -> PatientProfile:
@@ -164,6 +165,7 @@ def do_set_patient_profile(
         "birth_date": birth_date,
         "sex": sex,
         "birthplace_code": birthplace_code.strip().upper(),
+        "phone": "".join(phone.split()),
     }
     for name, value in fields.items():
         setattr(profile, name, value)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -193,6 +194,18 @@ class PatientProfile(models.Model):
     sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
     birthplace_code = models.CharField(
         _("code du lieu de naissance (INSEE)"), max_length=5, validators=[validate_birthplace]
+    )
+    # Called by the practitioner when video and audio both fail (the phone fallback).
+    phone = models.CharField(
+        _("téléphone"),
+        max_length=20,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9]{6,15}$",
+                _("Numéro de téléphone : chiffres seulement, avec + et l'indicatif au besoin."),
+            )
+        ],
     )
 
     class Meta:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
@@ -97,3 +100,25 @@ def do_revoke_sessions(
 def do_close_session(request: HttpRequest) -> None:
     if request.session.session_key:
         UserSession.objects.filter(session_key=request.session.session_key).delete()
+
+
+def realtime_session_usable(user: User, session: SessionBase) -> bool:
+    """For WebSocket consumers, which the HTTP middlewares do not see: the session is
+    listed (not revoked), within its absolute lifetime, and a professional's sign-in met
+    the second-factor rule."""
+    from .factors import has_second_factor, second_factor_required
+    from .login_flow import AUTH_AT_KEY, METHOD_KEY, PROFESSIONAL_KEY
+    from .middleware import STRONG_METHODS
+
+    kind = "professional" if session.get(PROFESSIONAL_KEY) else "patient"
+    auth_at = session.get(AUTH_AT_KEY)
+    if not isinstance(auth_at, int | float):
+        return False
+    if time.time() - auth_at > settings.SESSION_TIMEOUTS[f"{kind}_absolute"]:
+        return False
+    key = session.session_key
+    if key is None or not UserSession.objects.filter(session_key=key, user=user).exists():
+        return False
+    if session.get(METHOD_KEY) in STRONG_METHODS or not second_factor_required(user):
+        return True
+    return has_second_factor(user)
