@@ -176,7 +176,7 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self._broadcast_state()
 
     async def on_chat(self, message: Message) -> None:
-        self._require_admitted()
+        await database_sync_to_async(self._require_admitted)()
         chat = await database_sync_to_async(actions.do_post_chat_message)(
             self.room, self.me, message.fields["text"]
         )
@@ -193,7 +193,7 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
 
     async def on_fallback(self, message: Message) -> None:
-        self._require_admitted()
+        await database_sync_to_async(self._require_admitted)()
         user = self.scope["user"] if self.me.user_id else None
         await database_sync_to_async(actions.do_use_fallback)(
             self.room, message.fields["step"], actor=user, reason=message.fields["reason"]
