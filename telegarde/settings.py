@@ -539,3 +539,13 @@ if OIDC_ISSUER is not None:
     if "openid" not in OIDC_SCOPES:
         OIDC_SCOPES.insert(0, "openid")
 # --- End of OpenID Connect ---
+
+# --- Scheduling (telegarde/scheduling) ---
+# Booking rules (docs/scheduling.md). Slots closer than the notice or beyond the horizon
+# are not offered; patients may cancel or move a booking only until the deadline.
+BOOKING_MIN_NOTICE_MINUTES = env_int("TELEGARDE_BOOKING_MIN_NOTICE_MINUTES", 60, minimum=0)
+BOOKING_HORIZON_DAYS = env_int("TELEGARDE_BOOKING_HORIZON_DAYS", 60, minimum=1)
+CANCEL_DEADLINE_HOURS = env_int("TELEGARDE_CANCEL_DEADLINE_HOURS", 24, minimum=0)
+# `telegarde send_reminders` mails patients whose appointment starts within this delay.
+REMINDER_HOURS = env_int("TELEGARDE_REMINDER_HOURS", 24, minimum=1)
+# --- end of Scheduling ---

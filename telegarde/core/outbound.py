@@ -37,8 +37,12 @@ def send_verified_mail(
     template: str,
     context: dict[str, Any],
     purpose: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> OutboundMessage:
-    """Record the message with a fresh code, then send it (after commit), in French."""
+    """Record the message with a fresh code, then send it (after commit), in French.
+
+    ``attachments`` are ``(file name, content, MIME type)``, e.g. a calendar invitation.
+    """
     message = register_message(
         recipient_email=recipient_email, recipient_id=recipient_id, subject=subject, purpose=purpose
     )
@@ -48,6 +52,8 @@ def send_verified_mail(
             {**context, "verification_code": message.code, "public_url": settings.PUBLIC_URL},
         )
     email = EmailMessage(subject=subject, body=body, to=[recipient_email])
+    for name, content, mimetype in attachments or ():
+        email.attach(name, content, mimetype)
     transaction.on_commit(lambda: _deliver(email, message.code))
     return message
 

@@ -1,7 +1,7 @@
 """Practitioners' weekly availability, its exceptions, and the appointments booked in it.
 
 Availability is kept in local wall-clock time (Europe/Paris) because that is how people
-think of it ("Tuesdays 9:00–12:00"): the slots computed from it follow daylight saving.
+think of it ("Tuesdays 9:00-12:00"): the slots computed from it follow daylight saving.
 Appointments are instants (aware datetimes stored in UTC).
 """
 
@@ -24,7 +24,7 @@ class ConsultationKind(models.TextChoices):
 
 
 class WeeklyAvailability(models.Model):
-    """A recurring opening, e.g. Tuesdays 09:00–12:00 in slots of 15 minutes."""
+    """A recurring opening, e.g. Tuesdays 09:00-12:00 in slots of 15 minutes."""
 
     class Weekday(models.IntegerChoices):
         MONDAY = 0, _("lundi")
@@ -60,7 +60,7 @@ class WeeklyAvailability(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner} {self.get_weekday_display()} {self.start_time}–{self.end_time}"
+        return f"{self.practitioner} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
 
 
 class AvailabilityException(models.Model):
@@ -83,7 +83,7 @@ class AvailabilityException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.practitioner} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+        return f"{self.practitioner} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"
 
 
 class Appointment(models.Model):
@@ -109,6 +109,8 @@ class Appointment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    # Revision of the calendar invitation (.ics SEQUENCE): raised by each move or cancel.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("rendez-vous")
@@ -121,7 +123,8 @@ class Appointment(models.Model):
                 name="scheduling_one_booking_per_slot",
             ),
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="scheduling_appointment_end_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="scheduling_appointment_end_after_start",
             ),
         ]
         indexes = [models.Index(fields=["practitioner", "starts_at"])]
