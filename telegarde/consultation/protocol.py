@@ -117,12 +117,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 def parse(raw: str) -> Message:
     """The validated message in ``raw``, or ProtocolError naming what is wrong."""
-    if len(raw.encode()) > MAX_MESSAGE_BYTES:
+    try:
+        size = len(raw.encode())
+    except UnicodeEncodeError:  # lone surrogates: not text a WebSocket could carry
+        raise ProtocolError("message", "not valid Unicode") from None
+    if size > MAX_MESSAGE_BYTES:
         raise ProtocolError("message", f"larger than {MAX_MESSAGE_BYTES} bytes")
     try:
         data = json.loads(raw)
     except ValueError:
         raise ProtocolError("message", "not JSON") from None
+    except RecursionError:  # "[[[[…" fits in 64 KiB and exhausts the decoder's stack
+        raise ProtocolError("message", "nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("message", "not a JSON object")
     kind = data.get("type")

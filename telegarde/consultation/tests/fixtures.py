@@ -1,0 +1,54 @@
+"""Appointments and rooms for the consultation tests, made directly with the models (the
+scheduling actions are not what these tests are about).
+
+Import the fixtures into a test module by name: ``from .fixtures import appointment_fixture``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from telegarde.accounts.models import User
+from telegarde.conftest import Personas
+from telegarde.consultation.actions import do_open_room
+from telegarde.consultation.models import Participant, Room
+from telegarde.scheduling.models import Appointment
+
+
+def make_appointment(
+    personas: Personas,
+    *,
+    patient: User | None = None,
+    practitioner: User | None = None,
+    minutes_from_now: int = 0,
+) -> Appointment:
+    """A booked video appointment of ``patient`` (the persona by default) with
+    ``practitioner``, starting about now (today, for the waiting-room queue)."""
+    starts_at = timezone.now().replace(second=0, microsecond=0) + timedelta(
+        minutes=minutes_from_now
+    )
+    return Appointment.objects.create(
+        organisation=personas.organisation,
+        practitioner=practitioner or personas.practitioner,
+        patient=patient or personas.patient,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=15),
+        kind="video",
+    )
+
+
+def participant(room: Room, user: User) -> Participant:
+    return room.participants.get(user=user)
+
+
+@pytest.fixture(name="appointment")
+def appointment_fixture(personas: Personas) -> Appointment:
+    return make_appointment(personas)
+
+
+@pytest.fixture(name="room")
+def room_fixture(appointment: Appointment) -> Room:
+    return do_open_room(appointment)
