@@ -1,6 +1,6 @@
 # Telegarde — the two commands of the README, and the few a developer runs between them.
 #   make run    install into .venv, migrate the embedded SQLite database, load the demo, serve
-#   make test   install what tests need (Chromium included when root), lint, type-check, test
+#   make test   install what tests need (Chromium, coturn when root), lint, type-check, test
 SHELL := /bin/bash
 PORT ?= 8000
 HOST ?= 127.0.0.1
@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest browser messages lock clean
+.PHONY: run test lint typecheck pytest browser coturn messages lock clean
 
 $(BIN)/python:
 	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
@@ -45,6 +45,27 @@ browser:
 	  fi; \
 	fi
 
+# Debian's coturn, the TURN server the consultation tests allocate relays on (each test
+# session starts its own on a free loopback port). Installed when missing and root, with
+# a policy-rc.d that keeps the package from starting a system daemon on port 3478.
+coturn:
+	@if [ ! -x /usr/bin/turnserver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's coturn for the TURN tests…"; \
+	    policy=/usr/sbin/policy-rc.d; own_policy=; \
+	    if [ ! -e $$policy ]; then \
+	      printf '#!/bin/sh\nexit 101\n' >$$policy && chmod +x $$policy && own_policy=1; \
+	    fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null; \
+	    status=$$?; \
+	    if [ -n "$$own_policy" ]; then rm -f $$policy; fi; \
+	    if [ -d /run/systemd/system ]; then systemctl disable --now coturn >/dev/null 2>&1; fi; \
+	    exit $$status; \
+	  else \
+	    echo "The TURN tests need Debian's coturn: sudo apt-get install coturn" >&2; exit 1; \
+	  fi; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,7 +73,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy telegarde bench
 
-pytest: $(VENV)/.dev-installed messages browser
+pytest: $(VENV)/.dev-installed messages browser coturn
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -549,3 +549,14 @@ CANCEL_DEADLINE_HOURS = env_int("TELEGARDE_CANCEL_DEADLINE_HOURS", 24, minimum=0
 # `telegarde send_reminders` mails patients whose appointment starts within this delay.
 REMINDER_HOURS = env_int("TELEGARDE_REMINDER_HOURS", 24, minimum=1)
 # --- end of Scheduling ---
+
+# --- Consultation: ICE/TURN (telegarde/consultation/turn.py) ---
+# The RTCPeerConnection configuration browsers get (docs/turn.md): STUN servers, coturn
+# with ephemeral credentials (TURN REST secret, optionally from TELEGARDE_TURN_SECRET_FILE)
+# and whether calls may only go through the relay. Read once here, so that a malformed URL
+# or a TURN server without its secret stops the process at start. The secret is never
+# logged (left out of the settings' repr).
+from telegarde.consultation.turn import load_ice_settings  # noqa: E402
+
+ICE = load_ice_settings(production=PRODUCTION)
+# --- end of ICE/TURN ---
