@@ -101,6 +101,14 @@ def do_leave_room(participant: Participant, *, source_ip: str | None = None) -> 
     return participant
 
 
+def _locked(room: Room) -> Room:
+    """``room`` as committed, locked until the end of the transaction: a consumer holds
+    its copy for the whole connection, and another connection may have ended the room."""
+    return (
+        Room.objects.select_related("appointment").select_for_update(of=("self",)).get(pk=room.pk)
+    )
+
+
 def _practitioner_of(room: Room, acting_user: User) -> None:
     if room.appointment.practitioner_id != acting_user.pk:
         raise ValidationError(_("Seul le professionnel de la consultation peut faire cela."))
@@ -109,6 +117,7 @@ def _practitioner_of(room: Room, acting_user: User) -> None:
 @transaction.atomic
 def do_admit_participant(room: Room, participant: Participant, *, acting_user: User) -> Room:
     _practitioner_of(room, acting_user)
+    room = _locked(room)
     if room.status == Room.Status.ENDED:
         raise ValidationError(_("Cette consultation est terminée."))
     if participant.room_id != room.pk or participant.state != State.WAITING:
@@ -163,6 +172,7 @@ def do_invite_guest(
 ) -> Participant:
     """Invite a third participant; they get a one-time code by mail (never the link alone)."""
     _practitioner_of(room, acting_user)
+    room = _locked(room)
     if room.status == Room.Status.ENDED:
         raise ValidationError(_("Cette consultation est terminée."))
     code = "".join(secrets.choice("0123456789") for _ in range(GUEST_CODE_DIGITS))
@@ -292,6 +302,7 @@ def do_report_fingerprints(
 def do_record_sas_result(room: Room, *, matched: bool, acting_user: User) -> Room:
     """The practitioner compared the words aloud: "different" ends the call."""
     _practitioner_of(room, acting_user)
+    room = _locked(room)
     if matched:
         room.sas = Room.Sas.CONFIRMED
         room.save(update_fields=["sas"])
@@ -361,6 +372,7 @@ def do_use_fallback(room: Room, step: str, *, actor: User | None, reason: str) -
 @transaction.atomic
 def do_end_consultation(room: Room, *, acting_user: User, reason: str = "hangup") -> Room:
     _practitioner_of(room, acting_user)
+    room = _locked(room)
     if room.status == Room.Status.ENDED:
         return room
     room.status = Room.Status.ENDED
