@@ -208,14 +208,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def served_platform(var: Path, port: int, **env_vars: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``telegarde serve`` on a fresh installation in ``var`` (migrate, static, demo),
-    with the test run's own TELEGARDE_* variables replaced by ``env_vars``."""
+def served_env(var: Path, **env_vars: str) -> dict[str, str]:
+    """The environment of an installation in ``var``: the test run's own TELEGARDE_*
+    variables replaced by ``env_vars``."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGARDE_", "PYTEST", "DJANGO_"))
     }
     env.update(TELEGARDE_VAR_DIR=str(var), **env_vars)
+    return env
+
+
+@contextmanager
+def served_platform(var: Path, port: int, **env_vars: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``telegarde serve`` on a fresh installation in ``var`` (migrate, static, demo)."""
+    env = served_env(var, **env_vars)
     cli = [sys.executable, "-m", "telegarde"]
     for step in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"], ["demo"]):
         subprocess.run([*cli, *step], env=env, check=True, capture_output=True, timeout=120)

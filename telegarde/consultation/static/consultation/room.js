@@ -441,6 +441,20 @@ window.telegardeCall = {
     return total;
   },
   sas: () => [...peers.values()].map((p) => p.sas),
+  // The candidate types ("host", "srflx", "relay") of each leg's selected pair.
+  async selectedCandidateTypes() {
+    const types = [];
+    for (const { pc } of peers.values()) {
+      const stats = await pc.getStats();
+      stats.forEach((report) => {
+        if (report.type === "transport" && report.selectedCandidatePairId) {
+          const pair = stats.get(report.selectedCandidatePairId);
+          types.push([stats.get(pair.localCandidateId)?.candidateType, stats.get(pair.remoteCandidateId)?.candidateType]);
+        }
+      });
+    }
+    return types;
+  },
 };
 
 connect();

@@ -1,0 +1,168 @@
+"""Consultations in a real browser (Debian's Chromium, fake camera and microphone, two
+browser contexts) against `telegarde serve`: the whole visit, a man in the middle made
+evident, and a call relayed by coturn only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page, async_playwright, expect
+
+from telegarde.conftest import free_port, served_platform
+
+from .attacker import SignallingInterceptor
+from .browser import (
+    CALL_ARGS,
+    CHROMIUM,
+    OTHER_PRACTITIONER,
+    PATIENT,
+    PRACTITIONER,
+    Served,
+    enter_room,
+    media_grows,
+    sas_words,
+    sign_in,
+)
+from .conftest import TurnServer
+
+PATIENT_ENTERS = "Entrer en salle d'attente"
+PRACTITIONER_ENTERS = "Ouvrir la salle de consultation"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    var = tmp_path_factory.mktemp("var")
+    port = free_port()
+    with served_platform(var, port):
+        yield Served(f"http://127.0.0.1:{port}", var)
+
+
+def events(served: Served, action: str) -> list[dict[str, Any]]:
+    lines = served.cli("events", "export").splitlines()
+    return [e for e in map(json.loads, lines) if e["event"]["action"] == action]
+
+
+async def admit_and_connect(patient: Page, practitioner: Page) -> None:
+    await expect(patient.locator("#waiting-position")).to_contain_text("Votre place : 1")
+    await practitioner.get_by_role("button", name="Admettre").click()
+
+
+def test_it_runs_a_visit_from_waiting_room_to_history(served: Served) -> None:
+    appointment = served.appointment_now(PATIENT, PRACTITIONER)
+
+    async def visit() -> None:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+            patient = await sign_in(browser, served.base, PATIENT)
+            await enter_room(patient, appointment, PATIENT_ENTERS)
+            await expect(patient.locator("#waiting-practitioner")).to_contain_text(
+                "pas encore connecté"
+            )
+            practitioner = await sign_in(browser, served.base, PRACTITIONER)
+            await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+            await expect(patient.locator("#waiting-practitioner")).to_contain_text(
+                "va vous admettre"
+            )
+            await admit_and_connect(patient, practitioner)
+
+            for page in (patient, practitioner):
+                before, after = await media_grows(page)
+                assert after > before > 0, "inbound RTP bytes must grow on both sides"
+            assert await sas_words(patient) == await sas_words(practitioner)
+            await practitioner.get_by_role("button", name="Les mots sont identiques").click()
+
+            await patient.get_by_label("Votre message").fill("J'ai de la fièvre depuis hier.")
+            await patient.get_by_role("button", name="Envoyer").click()
+            await expect(practitioner.locator("#chat-log")).to_contain_text("fièvre")
+            await practitioner.get_by_label("Notes de consultation").fill("Syndrome grippal.")
+            await practitioner.get_by_role("button", name="Enregistrer les notes").click()
+            await expect(practitioner.locator("#note-status")).to_contain_text("enregistrées")
+            await practitioner.get_by_role("button", name="Terminer la consultation").click()
+            await expect(patient.locator("#ended")).to_be_visible()
+
+            await patient.get_by_role("link", name="Mes consultations").click()
+            row = patient.get_by_role("row").filter(has_text="Karim Benali")
+            await expect(row).to_contain_text("Identique, confirmé")
+            await row.get_by_role("link", name="Voir").click()
+            await expect(patient.locator("#chat-record")).to_contain_text("fièvre")
+            await expect(patient.locator("#note-record")).to_have_count(0)
+            await browser.close()
+
+    asyncio.run(visit())
+    assert events(served, "consultation.sas.confirmed")
+    assert events(served, "consultation.signalling.fingerprint_verified")
+    assert not events(served, "consultation.signalling.fingerprint_mismatch")
+
+
+def test_a_man_in_the_middle_changes_the_words_and_is_flagged_without_anyone_acting(
+    served: Served,
+) -> None:
+    appointment = served.appointment_now(PATIENT, OTHER_PRACTITIONER)
+    seen: dict[str, str] = {}
+
+    async def attacked_call() -> None:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+            mallory = SignallingInterceptor()
+            patient = await sign_in(browser, served.base, PATIENT)
+            await patient.route_web_socket(re.compile(r"/ws/consultation/"), mallory.attach)
+            await enter_room(patient, appointment, PATIENT_ENTERS)
+            practitioner = await sign_in(browser, served.base, OTHER_PRACTITIONER)
+            await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+            await admit_and_connect(patient, practitioner)
+
+            # Both browsers connect (to the attacker) and show words…
+            seen["patient"] = await sas_words(patient)
+            seen["practitioner"] = await sas_words(practitioner)
+            assert mallory.rewritten >= 2, "the attacker did not get in the path"
+            # …and the server's own check warns the practitioner before anyone compares.
+            await expect(practitioner.locator("#security-alert")).to_be_visible(timeout=15_000)
+            await practitioner.get_by_role("button", name="Les mots sont différents").click()
+            await expect(patient.locator("#ended-reason")).to_contain_text("différents")
+            await mallory.close()
+            await browser.close()
+
+    asyncio.run(attacked_call())
+    assert seen["patient"] != seen["practitioner"]
+    flagged = events(served, "consultation.signalling.fingerprint_mismatch")
+    assert len(flagged) == 1 and flagged[0]["event"]["outcome"] == "failure"
+    assert events(served, "consultation.sas.mismatch")
+
+
+def test_a_call_connects_through_coturn_alone_with_ephemeral_credentials(
+    coturn: TurnServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    turn = {
+        "TELEGARDE_TURN_URLS": coturn.url,
+        "TELEGARDE_TURN_SECRET": coturn.secret,
+        "TELEGARDE_ICE_TRANSPORT_POLICY": "relay",
+    }
+    with served_platform(tmp_path, port, **turn):
+        served = Served(f"http://127.0.0.1:{port}", tmp_path)
+        appointment = served.appointment_now(PATIENT, PRACTITIONER)
+
+        async def relayed_call() -> list[list[str]]:
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+                patient = await sign_in(browser, served.base, PATIENT)
+                await enter_room(patient, appointment, PATIENT_ENTERS)
+                practitioner = await sign_in(browser, served.base, PRACTITIONER)
+                await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+                await admit_and_connect(patient, practitioner)
+                before, after = await media_grows(patient)
+                assert after > before > 0
+                types: list[list[str]] = await practitioner.evaluate(
+                    "() => window.telegardeCall.selectedCandidateTypes()"
+                )
+                await browser.close()
+                return types
+
+        types = asyncio.run(relayed_call())
+    assert types and all(pair == ["relay", "relay"] for pair in types), types
