@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from telegarde.accounts.http import AuthenticatedRequest
+from telegarde.core.claims import HIGH, issue_priority_claim
 from telegarde.core.vault import open_text
 from telegarde.scheduling.models import Appointment
 
@@ -46,6 +47,8 @@ def enter(request: AuthenticatedRequest, appointment_id: uuid.UUID) -> HttpRespo
     if request.method == "GET":
         return render(request, "consultation/enter.html", {"appointment": appointment})
     room = actions.do_open_room(appointment)
+    # A consultation in progress goes first at the edge when the platform is saturated.
+    issue_priority_claim(request, user, HIGH)
     return redirect("consultation:room", room_id=room.external_id)
 
 
