@@ -19,6 +19,7 @@ urlpatterns = [
     path("comptes/mfa/", include("telegarde.accounts.mfa.urls")),
     path("comptes/psc/", include("telegarde.accounts.oidc.urls", namespace="oidc")),
     path("comptes/", include("telegarde.accounts.urls")),
+    path("rendez-vous/", include("telegarde.scheduling.urls")),
     path("consultation/", include("telegarde.consultation.urls")),
     path("status", consultation_views.status, name="status"),
     path("securite/bouclier/", include("telegarde.security.shield.urls")),

@@ -62,6 +62,9 @@ class WeeklyAvailability(models.Model):
     def __str__(self) -> str:
         return f"{self.practitioner} {self.get_weekday_display()} {self.start_time}-{self.end_time}"
 
+    def kind_labels(self) -> list[str]:
+        return [str(ConsultationKind(kind).label) for kind in self.kinds]
+
 
 class AvailabilityException(models.Model):
     """An absence (leave, training, a closed day): no slot is offered inside it."""

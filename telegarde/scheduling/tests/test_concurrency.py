@@ -35,6 +35,7 @@ def no_live_detection(settings: Any) -> None:
     transactional test, which stops the test database from being dropped."""
     settings.DETECTION_MODE = "off"
 
+
 AT_TEN = MONDAY + timedelta(days=1, hours=2)  # Tuesday 10:00 in Paris
 
 
