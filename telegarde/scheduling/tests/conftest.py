@@ -45,6 +45,14 @@ def open_every_day(
 
 
 @pytest.fixture
+def no_live_detection(settings: Any) -> None:
+    """For transactional tests: the live detection worker would keep its own connection
+    open after their events, which stops the test database from being dropped. Ask for
+    it before ``personas``."""
+    settings.DETECTION_MODE = "off"
+
+
+@pytest.fixture
 def practitioner(personas: Personas) -> Membership:
     """The personas' practitioner, open every day from midnight to 23:45, slots of 15'."""
     membership = membership_of(personas)

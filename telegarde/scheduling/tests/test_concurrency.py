@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import datetime, time, timedelta
-from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,19 +20,13 @@ from .conftest import MONDAY, membership_of, open_every_day
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_live_detection"),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="SQLite has a single writer: the race cannot happen there (CI's 2nd run: PG)",
     ),
 ]
 THREADS = 8
-
-
-@pytest.fixture(autouse=True)
-def no_live_detection(settings: Any) -> None:
-    """The live detection worker keeps its own connection open after the events of a
-    transactional test, which stops the test database from being dropped."""
-    settings.DETECTION_MODE = "off"
 
 
 AT_TEN = MONDAY + timedelta(days=1, hours=2)  # Tuesday 10:00 in Paris
