@@ -38,3 +38,16 @@ def test_it_is_refused_in_production_mode(db: None) -> None:
     with pytest.raises(CommandError, match="refused in production"):
         call_command("demo")
     assert not User.objects.exists()
+
+
+def test_its_practitioners_are_open_every_day_from_8_to_20_once(db: None) -> None:
+    from datetime import time
+
+    from telegarde.scheduling.models import WeeklyAvailability
+
+    call_command("demo")
+    call_command("demo")
+    for email in ("dr.martin@demo.telegarde.fr", "dr.benali@demo.telegarde.fr"):
+        rules = WeeklyAvailability.objects.filter(practitioner__email=email)
+        assert sorted(rules.values_list("weekday", flat=True)) == list(range(7))
+        assert {(r.start_time, r.end_time) for r in rules} == {(time(8), time(20))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +24,8 @@ from telegarde.accounts.mfa.actions import do_enrol_known_totp
 from telegarde.accounts.mfa.models import TotpDevice
 from telegarde.accounts.models import Membership, Organisation, User
 from telegarde.lib.identifiers import luhn_check_digit
+from telegarde.scheduling.actions import do_set_weekly_availability
+from telegarde.scheduling.models import ConsultationKind, WeeklyAvailability
 
 DEMO_PASSWORD = "Tilleuls-demo-garde-2026"  # noqa: S105 - published demo credential
 ORG_NAME = "Maison de santé des Tilleuls"
@@ -122,3 +124,18 @@ class Command(BaseCommand):
             do_set_patient_profile(user, acting_user=None, **person.patient)
         if person.professional and not TotpDevice.objects.filter(user=user).exists():
             do_enrol_known_totp(user, demo_totp_secret(person.email))
+        if Role.PRACTITIONER in person.roles:
+            self._open_every_day(user, organisation)
+
+    def _open_every_day(self, user: User, organisation: Organisation) -> None:
+        """Every day 08:00-20:00, so that a demo patient can always book within hours."""
+        if WeeklyAvailability.objects.filter(practitioner=user, organisation=organisation).exists():
+            return
+        membership = Membership.objects.get(
+            user=user, organisation=organisation, role=Role.PRACTITIONER
+        )
+        for weekday in WeeklyAvailability.Weekday.values:
+            do_set_weekly_availability(
+                membership, weekday=weekday, start_time=time(8), end_time=time(20),
+                slot_minutes=15, kinds=list(ConsultationKind.values), acting_user=None,
+            )  # fmt: skip
