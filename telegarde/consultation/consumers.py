@@ -189,7 +189,7 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             "at": chat.created.isoformat(),
         }
         await self.channel_layer.group_send(
-            self.room_group, {"type": "room.event", "payload": payload}
+            self.room_group, {"type": "room.call_event", "payload": payload}
         )
 
     async def on_fallback(self, message: Message) -> None:
@@ -208,9 +208,12 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _require_admitted(self) -> None:
+    def _in_call(self) -> bool:
         self.me.refresh_from_db(fields=["state"])
-        if self.me.state != Participant.State.ADMITTED:
+        return self.me.state == Participant.State.ADMITTED
+
+    def _require_admitted(self) -> None:
+        if not self._in_call():
             raise ValidationError("vous n'avez pas encore été admis")
 
     async def _participant(self, external_id: str) -> Participant:
@@ -255,6 +258,12 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def room_event(self, event: dict[str, Any]) -> None:
         await self._send(event["payload"])
+
+    async def room_call_event(self, event: dict[str, Any]) -> None:
+        # The room group also holds those still waiting (a guest the practitioner may yet
+        # refuse): what is said in the call reaches admitted participants only.
+        if await database_sync_to_async(self._in_call)():
+            await self._send(event["payload"])
 
     async def room_refused(self, event: dict[str, Any]) -> None:
         await self._send({"type": "refused"})
