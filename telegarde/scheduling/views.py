@@ -117,15 +117,15 @@ def book(request: AuthenticatedRequest, membership_id: uuid.UUID) -> HttpRespons
     form = BookingForm(request.POST, user=request.user, patients=patients)
     if form.is_valid():
         try:
-            actions.do_book_appointment(
+            appointment = actions.do_book_appointment(
                 membership, form.cleaned_data["patient"], starts_at=form.cleaned_data["starts_at"],
                 kind=form.cleaned_data["kind"], acting_user=request.user, request=request,
             )  # fmt: skip
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, _("Rendez-vous réservé. Une confirmation vous est envoyée."))
-            return redirect("scheduling:agenda" if patients is not None else "scheduling:mine")
+            messages.success(request, _("Rendez-vous réservé. Une confirmation est envoyée."))
+            return redirect("scheduling:detail", appointment.external_id)
     return _slots_page(request, membership, form, status=400)
 
 

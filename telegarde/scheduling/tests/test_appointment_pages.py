@@ -55,6 +55,16 @@ def test_the_patient_the_practitioner_and_the_desk_open_it(
     assert "Test PATIENTE" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("who", "joins"), [("patient", True), ("practitioner", True), ("staff", False)]
+)
+def test_the_patient_and_the_practitioner_can_join_the_consultation_from_it(
+    personas: Personas, appointment: Appointment, login: Any, who: str, joins: bool
+) -> None:
+    page = login(getattr(personas, who)).get(detail_url(appointment)).content.decode()
+    assert (f"/consultation/rendez-vous/{appointment.external_id}/" in page) is joins
+
+
 @pytest.mark.parametrize("who", STRANGERS)
 @pytest.mark.parametrize("rest", ["", "deplacer/"])
 def test_strangers_get_the_same_404(

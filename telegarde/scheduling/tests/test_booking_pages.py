@@ -104,8 +104,9 @@ def test_the_patient_books_a_slot_and_gets_the_confirmation(
         response = login(personas.patient).post(
             book_url(practitioner), {"starts_at": starts_at.isoformat(), "kind": "video"}
         )
-    assert response.status_code == 302 and response["Location"] == "/rendez-vous/mes-rendez-vous/"
     appointment = Appointment.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/rendez-vous/{appointment.external_id}/"
     assert appointment.patient == personas.patient and appointment.starts_at == starts_at
     assert last_event("booking.created").target_id == str(appointment.external_id)
     assert mail.outbox[0].to == [personas.patient.email]
