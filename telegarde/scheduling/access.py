@@ -116,25 +116,25 @@ def patients_bookable_by(user: User, organisation: Organisation) -> QuerySet[Use
 
 
 def access_availability(user: User, external_id: uuid.UUID) -> WeeklyAvailability:
-    availability = (
-        WeeklyAvailability.objects.select_related("practitioner", "organisation")
-        .filter(external_id=external_id)
-        .first()
-    )
-    if availability is None or not has_perm(user, "availability.manage", availability):
-        raise Http404("availability")
-    return availability
+    return _access_managed(WeeklyAvailability, user, external_id)
 
 
 def access_absence(user: User, external_id: uuid.UUID) -> AvailabilityException:
-    absence = (
-        AvailabilityException.objects.select_related("practitioner", "organisation")
+    return _access_managed(AvailabilityException, user, external_id)
+
+
+def _access_managed[M: (WeeklyAvailability, AvailabilityException)](
+    model: type[M], user: User, external_id: uuid.UUID
+) -> M:
+    """An opening or an absence, or the same 404 whether it is missing or forbidden."""
+    found = (
+        model._default_manager.select_related("practitioner", "organisation")
         .filter(external_id=external_id)
         .first()
     )
-    if absence is None or not has_perm(user, "availability.manage", absence):
-        raise Http404("absence")
-    return absence
+    if found is None or not has_perm(user, "availability.manage", found):
+        raise Http404(model.__name__)
+    return found
 
 
 def _at_desk(user: User, organisation: Organisation) -> bool:

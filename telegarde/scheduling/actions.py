@@ -40,6 +40,25 @@ def _practitioner_data(practitioner: User) -> dict[str, str]:
     return {"practitioner": str(practitioner.external_id)}
 
 
+def _record_availability(
+    action: str,
+    obj: WeeklyAvailability | AvailabilityException,
+    *,
+    acting_user: User | None,
+    request: HttpRequest | None,
+    **data: Any,
+) -> None:
+    """The event of a change to an opening or an absence (never an absence's reason)."""
+    record_event(
+        action,
+        actor=acting_user,
+        request=request,
+        organisation=obj.organisation,
+        target=obj,
+        data={**_practitioner_data(obj.practitioner), **data},
+    )
+
+
 # --- Weekly availability and absences --------------------------------------------------
 
 
@@ -73,18 +92,10 @@ def do_set_weekly_availability(
     rule.valid_until = valid_until
     _check_rule(rule)
     rule.save()
-    record_event(
-        "availability.changed",
-        actor=acting_user,
-        request=request,
-        organisation=practitioner.organisation,
-        target=rule,
-        data={
-            **_practitioner_data(practitioner.user),
-            "change": "created" if created else "updated",
-            "weekday": weekday,
-        },
-    )
+    _record_availability(
+        "availability.changed", rule, acting_user=acting_user, request=request,
+        change="created" if created else "updated", weekday=weekday,
+    )  # fmt: skip
     return rule
 
 
@@ -131,18 +142,10 @@ def do_delete_weekly_availability(
     """Stop offering the opening; appointments already booked in it stay booked."""
     if acting_user is not None:
         _require(acting_user, "availability.manage", availability)
-    record_event(
-        "availability.changed",
-        actor=acting_user,
-        request=request,
-        organisation=availability.organisation,
-        target=availability,
-        data={
-            **_practitioner_data(availability.practitioner),
-            "change": "deleted",
-            "weekday": availability.weekday,
-        },
-    )
+    _record_availability(
+        "availability.changed", availability, acting_user=acting_user, request=request,
+        change="deleted", weekday=availability.weekday,
+    )  # fmt: skip
     availability.delete()
 
 
@@ -171,14 +174,8 @@ def do_add_absence(
     )
     absence.full_clean()
     absence.save()
-    # The reason is free text: it stays out of the log.
-    record_event(
-        "availability.absence.added",
-        actor=acting_user,
-        request=request,
-        organisation=practitioner.organisation,
-        target=absence,
-        data=_practitioner_data(practitioner.user),
+    _record_availability(
+        "availability.absence.added", absence, acting_user=acting_user, request=request
     )
     return absence
 
@@ -189,13 +186,8 @@ def do_delete_absence(
 ) -> None:
     if acting_user is not None:
         _require(acting_user, "availability.manage", absence)
-    record_event(
-        "availability.absence.removed",
-        actor=acting_user,
-        request=request,
-        organisation=absence.organisation,
-        target=absence,
-        data=_practitioner_data(absence.practitioner),
+    _record_availability(
+        "availability.absence.removed", absence, acting_user=acting_user, request=request
     )
     absence.delete()
 

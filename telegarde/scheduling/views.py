@@ -4,12 +4,14 @@ availability). Thin: access, validate, call the action, respond."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -47,6 +49,22 @@ from .slots import free_slots, slots_by_day
 
 DAYS_SHOWN = 7
 Role = Membership.Role
+
+
+def _submit[T](
+    request: AuthenticatedRequest, form: Form, action: Callable[[], T], success: str
+) -> T | None:
+    """Run ``action`` for a valid ``form``: its result with a success message, or None
+    with the action's error on the form (on the field it names)."""
+    if not form.is_valid():
+        return None
+    try:
+        result = action()
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
+    messages.success(request, success)
+    return result
 
 
 @require_GET
@@ -115,17 +133,16 @@ def book(request: AuthenticatedRequest, membership_id: uuid.UUID) -> HttpRespons
     membership = access_practitioner(request.user, membership_id, "practitioner.book")
     patients = _desk_patients(request.user, membership)
     form = BookingForm(request.POST, user=request.user, patients=patients)
-    if form.is_valid():
-        try:
-            appointment = actions.do_book_appointment(
-                membership, form.cleaned_data["patient"], starts_at=form.cleaned_data["starts_at"],
-                kind=form.cleaned_data["kind"], acting_user=request.user, request=request,
-            )  # fmt: skip
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("Rendez-vous réservé. Une confirmation est envoyée."))
-            return redirect("scheduling:detail", appointment.external_id)
+    appointment = _submit(
+        request, form,
+        lambda: actions.do_book_appointment(
+            membership, form.cleaned_data["patient"], starts_at=form.cleaned_data["starts_at"],
+            kind=form.cleaned_data["kind"], acting_user=request.user, request=request,
+        ),
+        _("Rendez-vous réservé. Une confirmation est envoyée."),
+    )  # fmt: skip
+    if appointment is not None:
+        return redirect("scheduling:detail", appointment.external_id)
     return _slots_page(request, membership, form, status=400)
 
 
@@ -185,17 +202,16 @@ def reschedule(request: AuthenticatedRequest, appointment_id: uuid.UUID) -> Http
     """Choose another free slot of the same practitioner, for the same kind."""
     appointment = access_appointment(request.user, appointment_id, "appointment.cancel")
     form = RescheduleForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            actions.do_reschedule_appointment(
-                appointment, starts_at=form.cleaned_data["starts_at"], acting_user=request.user,
-                request=request,
-            )  # fmt: skip
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("Rendez-vous déplacé. Une confirmation est envoyée."))
-            return redirect("scheduling:detail", appointment.external_id)
+    moved = _submit(
+        request, form,
+        lambda: actions.do_reschedule_appointment(
+            appointment, starts_at=form.cleaned_data["starts_at"], acting_user=request.user,
+            request=request,
+        ),
+        _("Rendez-vous déplacé. Une confirmation est envoyée."),
+    )  # fmt: skip
+    if moved is not None:
+        return redirect("scheduling:detail", appointment.external_id)
     first = timezone.localdate()
     slots = free_slots(
         appointment.practitioner, first, first + timedelta(days=2 * DAYS_SHOWN),
@@ -225,16 +241,15 @@ def availability(request: AuthenticatedRequest, membership_id: uuid.UUID) -> Htt
     """Weekly openings and absences of one practitioner in one organisation; adds an opening."""
     membership = access_practitioner(request.user, membership_id, "availability.manage")
     form = WeeklyAvailabilityForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            actions.do_set_weekly_availability(
-                membership, **form.cleaned_data, acting_user=request.user, request=request
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("Disponibilité ajoutée."))
-            return redirect("scheduling:availability", membership.external_id)
+    added = _submit(
+        request, form,
+        lambda: actions.do_set_weekly_availability(
+            membership, **form.cleaned_data, acting_user=request.user, request=request
+        ),
+        _("Disponibilité ajoutée."),
+    )  # fmt: skip
+    if added is not None:
+        return redirect("scheduling:availability", membership.external_id)
     return _availability_page(request, membership, form, AbsenceForm(None))
 
 
@@ -266,17 +281,16 @@ def _availability_page(
 def add_absence(request: AuthenticatedRequest, membership_id: uuid.UUID) -> HttpResponse:
     membership = access_practitioner(request.user, membership_id, "availability.manage")
     form = AbsenceForm(request.POST)
-    if form.is_valid():
-        try:
-            absence = actions.do_add_absence(
-                membership, **form.cleaned_data, acting_user=request.user, request=request
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("Absence ajoutée : aucun créneau n'y sera proposé."))
-            _warn_about_bookings_in(request, absence)
-            return redirect("scheduling:availability", membership.external_id)
+    absence = _submit(
+        request, form,
+        lambda: actions.do_add_absence(
+            membership, **form.cleaned_data, acting_user=request.user, request=request
+        ),
+        _("Absence ajoutée : aucun créneau n'y sera proposé."),
+    )  # fmt: skip
+    if absence is not None:
+        _warn_about_bookings_in(request, absence)
+        return redirect("scheduling:availability", membership.external_id)
     return _availability_page(request, membership, WeeklyAvailabilityForm(None), form)
 
 
