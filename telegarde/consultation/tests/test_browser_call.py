@@ -53,19 +53,31 @@ async def admit_and_connect(patient: Page, practitioner: Page) -> None:
     await practitioner.get_by_role("button", name="Admettre").click()
 
 
-def test_it_runs_a_visit_from_waiting_room_to_history(served: Served) -> None:
-    appointment = served.appointment_now(PATIENT, PRACTITIONER)
-
+def test_it_runs_a_visit_from_booking_to_history(served: Served) -> None:
     async def visit() -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
             patient = await sign_in(browser, served.base, PATIENT)
-            await enter_room(patient, appointment, PATIENT_ENTERS)
+            await patient.get_by_role("link", name="Prendre rendez-vous").click()
+            await patient.get_by_role("button", name="Rechercher").click()
+            await patient.get_by_role("link", name="Karim Benali").click()
+            await patient.get_by_role("button", name=re.compile("^Réserver le")).first.click()
+            await expect(patient.get_by_role("heading", level=1)).to_contain_text("Rendez-vous du")
+            await patient.get_by_role("link", name="Rejoindre la téléconsultation").click()
+            await patient.get_by_role("button", name=PATIENT_ENTERS).click()
             await expect(patient.locator("#waiting-practitioner")).to_contain_text(
                 "pas encore connecté"
             )
             practitioner = await sign_in(browser, served.base, PRACTITIONER)
-            await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+            await practitioner.get_by_role("link", name="Agenda").click()
+            await (
+                practitioner.get_by_role("row")
+                .filter(has_text="Louise Dubois")
+                .first.get_by_role("link")
+                .click()
+            )
+            await practitioner.get_by_role("link", name="Rejoindre la téléconsultation").click()
+            await practitioner.get_by_role("button", name=PRACTITIONER_ENTERS).click()
             await expect(patient.locator("#waiting-practitioner")).to_contain_text(
                 "va vous admettre"
             )
