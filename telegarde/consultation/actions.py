@@ -23,6 +23,7 @@ from telegarde.accounts.models import User
 from telegarde.core.events import record_event
 from telegarde.core.outbound import send_verified_mail
 from telegarde.core.vault import seal_text
+from telegarde.scheduling.actions import do_complete_appointment
 from telegarde.scheduling.models import Appointment
 
 from .models import CallLeg, ChatMessage, ConsultationNote, Participant, Room
@@ -379,10 +380,8 @@ def do_end_consultation(room: Room, *, acting_user: User, reason: str = "hangup"
     room.ended_at = timezone.now()
     room.save(update_fields=["status", "ended_at"])
     Participant.objects.filter(room=room).exclude(state=State.REFUSED).update(state=State.LEFT)
-    appointment = room.appointment
-    if appointment.status == Appointment.Status.BOOKED:
-        appointment.status = Appointment.Status.COMPLETED
-        appointment.save(update_fields=["status"])
+    if room.appointment.status == Appointment.Status.BOOKED:
+        do_complete_appointment(room.appointment, acting_user=acting_user)
     _event("consultation.ended", room, actor=acting_user, data={"reason": reason})
     return room
 
