@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.core import mail
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client
 
 from telegarde.accounts.models import User, UserSession
@@ -81,6 +82,8 @@ Opener = Callable[..., Awaitable[Socket]]
 async def open_socket(call: Call) -> AsyncIterator[Opener]:
     """Opens sockets to the call's room (as ``user``, or with a raw ``session_key``), and
     disconnects them all at the end, so a consumer that crashed fails the test."""
+    # Each test runs its own event loop: the layer (Redis pools and locks) is per loop.
+    channel_layers.backends.clear()
     opened: list[Socket] = []
 
     async def opener(
@@ -100,6 +103,12 @@ async def open_socket(call: Call) -> AsyncIterator[Opener]:
     yield opener
     for socket in opened:
         await socket.disconnect()
+    layer = channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    if layer is not None:
+        await layer.flush()
+    # The consumers' database thread keeps its connection; PostgreSQL would not drop the
+    # test database at the end with it open.
+    await sync_to_async(connections.close_all)()
 
 
 async def admitted_call(call: Call, open_socket: Opener) -> tuple[Socket, Socket]:
