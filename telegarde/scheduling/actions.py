@@ -450,3 +450,16 @@ def do_complete_appointment(
         data=_practitioner_data(appointment.practitioner),
     )
     return appointment
+
+
+def do_record_appointment_read(appointment: Appointment, *, request: HttpRequest) -> None:
+    """Access audit (DESIGN §4 rule 2): a professional opened a patient's appointment."""
+    if request.user.pk == appointment.patient_id:
+        return
+    record_event(
+        "patient.record.viewed",
+        request=request,
+        organisation=appointment.organisation,
+        target=appointment.patient,
+        data={"reason": "appointment", "record": "appointment"},
+    )

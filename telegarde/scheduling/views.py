@@ -180,6 +180,7 @@ def agenda(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def appointment_detail(request: AuthenticatedRequest, appointment_id: uuid.UUID) -> HttpResponse:
     appointment = access_appointment(request.user, appointment_id)
+    actions.do_record_appointment_read(appointment, request=request)
     return render(request, "scheduling/detail.html", {"appointment": appointment})
 
 

@@ -65,6 +65,20 @@ def test_the_patient_and_the_practitioner_can_join_the_consultation_from_it(
     assert (f"/consultation/rendez-vous/{appointment.external_id}/" in page) is joins
 
 
+def test_a_professional_opening_it_is_recorded_but_not_the_patient(
+    personas: Personas, appointment: Appointment, login: Any
+) -> None:
+    from telegarde.core.models import SecurityEvent
+
+    login(personas.patient).get(detail_url(appointment))
+    assert not SecurityEvent.objects.filter(action="patient.record.viewed").exists()
+    login(personas.practitioner).get(detail_url(appointment))
+    event = last_event("patient.record.viewed")
+    assert event.actor_id == str(personas.practitioner.external_id)
+    assert event.target_id == str(personas.patient.external_id)
+    assert event.data == {"reason": "appointment", "record": "appointment"}
+
+
 @pytest.mark.parametrize("who", STRANGERS)
 @pytest.mark.parametrize("rest", ["", "deplacer/"])
 def test_strangers_get_the_same_404(
