@@ -6,14 +6,17 @@ Import the fixtures into a test module by name: ``from .fixtures import appointm
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from telegarde.accounts.models import User
 from telegarde.conftest import Personas
-from telegarde.consultation.actions import do_open_room
+from telegarde.consultation.actions import do_invite_guest, do_open_room
 from telegarde.consultation.models import Participant, Room
 from telegarde.scheduling.models import Appointment
 
@@ -52,3 +55,31 @@ def appointment_fixture(personas: Personas) -> Appointment:
 @pytest.fixture(name="room")
 def room_fixture(appointment: Appointment) -> Room:
     return do_open_room(appointment)
+
+
+def invite_guest(room: Room, acting_user: User) -> Participant:
+    """A relative invited to ``room`` by ``acting_user`` (the mail goes after commit)."""
+    return do_invite_guest(
+        room,
+        email="proche@example.org",
+        display_name="Pierre Proche",
+        relation="relative",
+        acting_user=acting_user,
+    )
+
+
+def mailed_guest_code() -> str:
+    """The one-time code of the last invitation mailed."""
+    found = re.search(r"code à usage unique : (\d{8})", str(mail.outbox[-1].body))
+    assert found is not None, "no invitation code in the last mail"
+    return found.group(1)
+
+
+@pytest.fixture(name="invited")
+def invited_fixture(
+    personas: Personas, room: Room, django_capture_on_commit_callbacks: Any
+) -> tuple[Participant, str]:
+    """A guest invited to the room by its practitioner, and the code mailed to them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        guest = invite_guest(room, personas.practitioner)
+    return guest, mailed_guest_code()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,20 +10,19 @@ import pytest
 import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
-from django.core import mail
 from django.db import connections, transaction
 from django.test import Client
 
 from telegarde.accounts.models import User, UserSession
 from telegarde.accounts.sessions import do_revoke_sessions
 from telegarde.conftest import Personas, sign_in
-from telegarde.consultation.actions import do_end_consultation, do_invite_guest, do_open_room
+from telegarde.consultation.actions import do_end_consultation, do_open_room
 from telegarde.consultation.consumers import RATE_BURST
 from telegarde.consultation.models import Participant, Room
 from telegarde.core.models import SecurityEvent
 from telegarde.scheduling.models import Appointment
 
-from .fixtures import make_appointment
+from .fixtures import invite_guest, mailed_guest_code, make_appointment
 from .websocket import Socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -384,19 +382,12 @@ async def test_it_keeps_the_chat_from_a_guest_still_waiting(
 def redeemed_guest_session(call: Call) -> str:
     """An interpreter invited by the practitioner, who entered their code in a browser."""
     with transaction.atomic():
-        guest = do_invite_guest(
-            call.room,
-            email="interprete@example.org",
-            display_name="Ina Terprète",
-            relation="interpreter",
-            acting_user=call.personas.practitioner,
-        )
-    code = re.search(r"code à usage unique : (\d{8})", str(mail.outbox[-1].body))
-    assert code is not None
+        guest = invite_guest(call.room, call.personas.practitioner)
+    code = mailed_guest_code()
     browser = Client()
     response = browser.post(
         f"/consultation/{call.room.external_id}/invite/{guest.external_id}/",
-        {"code": code.group(1)},
+        {"code": code},
     )
     assert response.status_code == 302
     return str(browser.session.session_key)

@@ -13,7 +13,7 @@ from telegarde.conftest import Personas, last_event
 from telegarde.consultation.actions import do_end_consultation, do_invite_guest
 from telegarde.consultation.models import Participant, Room
 
-from .fixtures import appointment_fixture, room_fixture  # noqa: F401
+from .fixtures import appointment_fixture, invite_guest, room_fixture  # noqa: F401
 
 
 def test_it_invites_a_guest_by_mail_with_a_one_time_code(
@@ -47,13 +47,7 @@ def test_it_invites_a_guest_by_mail_with_a_one_time_code(
 @pytest.mark.parametrize("who", ["patient", "other_practitioner", "outsider"])
 def test_it_lets_only_the_practitioner_invite(personas: Personas, room: Room, who: str) -> None:
     with pytest.raises(ValidationError):
-        do_invite_guest(
-            room,
-            email="x@example.org",
-            display_name="X",
-            relation="relative",
-            acting_user=getattr(personas, who),
-        )
+        invite_guest(room, getattr(personas, who))
 
     assert not room.participants.filter(role=Participant.Role.GUEST).exists()
     assert mail.outbox == []
@@ -63,10 +57,4 @@ def test_it_invites_nobody_into_an_ended_consultation(personas: Personas, room: 
     do_end_consultation(room, acting_user=personas.practitioner)
 
     with pytest.raises(ValidationError):
-        do_invite_guest(
-            room,
-            email="x@example.org",
-            display_name="X",
-            relation="relative",
-            acting_user=personas.practitioner,
-        )
+        invite_guest(room, personas.practitioner)

@@ -2,62 +2,47 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.core import mail
 from django.http import HttpRequest
 from django.test import RequestFactory
 from django.utils import timezone
 
 from telegarde.conftest import Personas, last_event
-from telegarde.consultation.actions import (
-    GUEST_CODE_ATTEMPTS,
-    do_invite_guest,
-    do_open_room,
-    do_redeem_guest_code,
-)
+from telegarde.consultation.actions import GUEST_CODE_ATTEMPTS, do_open_room, do_redeem_guest_code
 from telegarde.consultation.models import Participant, Room
 from telegarde.core.models import SecurityEvent
 
-from .fixtures import appointment_fixture, make_appointment, room_fixture  # noqa: F401
+from .fixtures import (  # noqa: F401
+    appointment_fixture,
+    invited_fixture,
+    make_appointment,
+    room_fixture,
+)
 
-
-def invite(personas: Personas, room: Room, capture: Any) -> tuple[Participant, str]:
-    """A guest invited to ``room``, and the code mailed to them."""
-    with capture(execute=True):
-        guest = do_invite_guest(
-            room,
-            email="proche@example.org",
-            display_name="Pierre Proche",
-            relation="relative",
-            acting_user=personas.practitioner,
-        )
-    found = re.search(r"code à usage unique : (\d{8})", str(mail.outbox[-1].body))
-    assert found is not None
-    return guest, found.group(1)
+Invited = tuple[Participant, str]
 
 
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**8:08d}"
 
 
-@pytest.fixture
-def request_() -> HttpRequest:
+@pytest.fixture(name="request_")
+def request_fixture() -> HttpRequest:
     return RequestFactory().post("/", REMOTE_ADDR="198.51.100.4")
 
 
-def test_it_lets_the_guest_in_with_the_right_code(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
+def redeem(room: Room, guest: Participant, code: str, request: HttpRequest) -> Participant | None:
+    return do_redeem_guest_code(room, str(guest.external_id), code, request=request)
 
-    found = do_redeem_guest_code(room, str(guest.external_id), code, request=request_)
+
+def test_it_lets_the_guest_in_with_the_right_code(
+    room: Room, invited: Invited, request_: HttpRequest
+) -> None:
+    guest, code = invited
+
+    found = redeem(room, guest, code, request_)
 
     assert found == guest
     assert found is not None
@@ -67,28 +52,18 @@ def test_it_lets_the_guest_in_with_the_right_code(
     assert event.source_ip == "198.51.100.4"
 
 
-def test_it_lets_a_code_in_only_once(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
-    do_redeem_guest_code(room, str(guest.external_id), code, request=request_)
+def test_it_lets_a_code_in_only_once(room: Room, invited: Invited, request_: HttpRequest) -> None:
+    guest, code = invited
+    redeem(room, guest, code, request_)
 
-    assert do_redeem_guest_code(room, str(guest.external_id), code, request=request_) is None
+    assert redeem(room, guest, code, request_) is None
     assert last_event("consultation.guest.code_refused").outcome == "failure"
 
 
-def test_it_refuses_a_wrong_code(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
+def test_it_refuses_a_wrong_code(room: Room, invited: Invited, request_: HttpRequest) -> None:
+    guest, code = invited
 
-    assert do_redeem_guest_code(room, str(guest.external_id), wrong(code), request=request_) is None
+    assert redeem(room, guest, wrong(code), request_) is None
 
     guest.refresh_from_db()
     assert guest.code_failures == 1
@@ -98,44 +73,33 @@ def test_it_refuses_a_wrong_code(
 
 
 def test_it_locks_the_code_after_five_wrong_attempts(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
+    room: Room, invited: Invited, request_: HttpRequest
 ) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
+    guest, code = invited
     for _ in range(GUEST_CODE_ATTEMPTS):
-        do_redeem_guest_code(room, str(guest.external_id), wrong(code), request=request_)
+        redeem(room, guest, wrong(code), request_)
 
-    assert do_redeem_guest_code(room, str(guest.external_id), code, request=request_) is None
+    assert redeem(room, guest, code, request_) is None
     guest.refresh_from_db()
     assert guest.code_used_at is None
     assert guest.code_failures == GUEST_CODE_ATTEMPTS
 
 
-def test_it_refuses_an_expired_code(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
+def test_it_refuses_an_expired_code(room: Room, invited: Invited, request_: HttpRequest) -> None:
+    guest, code = invited
     Participant.objects.filter(pk=guest.pk).update(code_expires=timezone.now() - timedelta(1))
 
-    assert do_redeem_guest_code(room, str(guest.external_id), code, request=request_) is None
+    assert redeem(room, guest, code, request_) is None
 
 
 def test_it_refuses_a_code_of_another_room(
-    personas: Personas,
-    room: Room,
-    request_: HttpRequest,
-    django_capture_on_commit_callbacks: Any,
+    personas: Personas, room: Room, invited: Invited, request_: HttpRequest
 ) -> None:
-    guest, code = invite(personas, room, django_capture_on_commit_callbacks)
+    guest, code = invited
     elsewhere = do_open_room(make_appointment(personas, minutes_from_now=30))
 
-    assert do_redeem_guest_code(elsewhere, str(guest.external_id), code, request=request_) is None
-    assert do_redeem_guest_code(room, str(guest.external_id), code, request=request_) == guest
+    assert redeem(elsewhere, guest, code, request_) is None
+    assert redeem(room, guest, code, request_) == guest
 
 
 def test_it_refuses_an_unknown_guest(room: Room, request_: HttpRequest) -> None:

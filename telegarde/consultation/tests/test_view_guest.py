@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from telegarde.conftest import Personas, last_event
 from telegarde.consultation.access import GUEST_SESSION_KEY
-from telegarde.consultation.actions import do_end_consultation, do_invite_guest
+from telegarde.consultation.actions import do_end_consultation
 from telegarde.consultation.models import Participant, Room
 
-from .fixtures import appointment_fixture, room_fixture  # noqa: F401
-
-
-@pytest.fixture
-def invited(
-    personas: Personas, room: Room, django_capture_on_commit_callbacks: Any
-) -> tuple[Participant, str]:
-    with django_capture_on_commit_callbacks(execute=True):
-        guest = do_invite_guest(
-            room,
-            email="proche@example.org",
-            display_name="Pierre Proche",
-            relation="relative",
-            acting_user=personas.practitioner,
-        )
-    code = re.search(r"code à usage unique : (\d{8})", str(mail.outbox[-1].body))
-    assert code is not None
-    return guest, code.group(1)
+from .fixtures import appointment_fixture, invited_fixture, room_fixture  # noqa: F401
 
 
 def url(room: Room, guest: Participant) -> str:
