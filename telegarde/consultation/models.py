@@ -60,7 +60,7 @@ class Participant(models.Model):
         GUEST = "guest", _("Invité")
 
     class State(models.TextChoices):
-        INVITED = "invited", _("Invité")
+        INVITED = "invited", _("Invitation envoyée")
         AWAY = "away", _("Pas encore arrivé")
         WAITING = "waiting", _("En salle d'attente")
         ADMITTED = "admitted", _("Admis")
