@@ -559,4 +559,7 @@ REMINDER_HOURS = env_int("TELEGARDE_REMINDER_HOURS", 24, minimum=1)
 from telegarde.consultation.turn import load_ice_settings  # noqa: E402
 
 ICE = load_ice_settings(production=PRODUCTION)
+# Seconds a call may take to connect before the page proposes audio only, then the phone
+# (docs/consultation.md, degraded modes).
+CALL_CONNECT_TIMEOUT = env_int("TELEGARDE_CALL_CONNECT_TIMEOUT", 20, minimum=3)
 # --- end of ICE/TURN ---

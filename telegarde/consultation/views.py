@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -68,7 +69,7 @@ def room(request: HttpRequest, room_id: uuid.UUID) -> HttpResponse:
         "socket": f"/ws/consultation/{the_room.external_id}/",
         "ice": ice_configuration(me.external_id.hex),
         "words": list(words()),
-        "videoTimeout": 20,
+        "videoTimeout": settings.CALL_CONNECT_TIMEOUT,
     }
     context = {
         "room": the_room,

@@ -178,3 +178,46 @@ def test_a_call_connects_through_coturn_alone_with_ephemeral_credentials(
 
         types = asyncio.run(relayed_call())
     assert types and all(pair == ["relay", "relay"] for pair in types), types
+
+
+def test_when_no_media_path_exists_it_falls_back_to_audio_then_to_the_phone(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    unreachable_turn = {
+        # Relay only, through a TURN server that does not exist: nothing can connect.
+        "TELEGARDE_TURN_URLS": f"turn:127.0.0.1:{free_port()}?transport=udp",
+        "TELEGARDE_TURN_SECRET": "a-secret-for-a-turn-server-that-is-not-there",
+        "TELEGARDE_ICE_TRANSPORT_POLICY": "relay",
+        "TELEGARDE_CALL_CONNECT_TIMEOUT": "4",
+    }
+    with served_platform(tmp_path, port, **unreachable_turn):
+        served = Served(f"http://127.0.0.1:{port}", tmp_path)
+        appointment = served.appointment_now(PATIENT, PRACTITIONER)
+
+        async def failing_call() -> None:
+            async with async_playwright() as playwright:
+                browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+                patient = await sign_in(browser, served.base, PATIENT)
+                await enter_room(patient, appointment, PATIENT_ENTERS)
+                practitioner = await sign_in(browser, served.base, PRACTITIONER)
+                await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+                await admit_and_connect(patient, practitioner)
+
+                reason = patient.locator("#fallback-reason")
+                await expect(reason).to_contain_text("La vidéo ne parvient pas", timeout=15_000)
+                await patient.get_by_role("button", name="Essayer en audio seul").click()
+                await expect(practitioner.locator("#fallback-reason")).to_contain_text(
+                    "L’audio ne parvient pas non plus", timeout=15_000
+                )
+                phone_step = practitioner.locator("#phone-step")
+                await expect(phone_step).to_contain_text("+33612345678")
+                await practitioner.get_by_role("button", name="Poursuivre par téléphone").click()
+                await expect(patient.locator("#fallback-reason")).to_contain_text("par téléphone")
+                await browser.close()
+
+        asyncio.run(failing_call())
+        steps = [
+            e["telegarde"]["data"]["step"] for e in events(served, "consultation.fallback.used")
+        ]
+    assert steps == ["audio", "phone"]

@@ -68,6 +68,8 @@ function onState(state) {
   lastState = state;
   const me = state.you;
   if (state.room.mode === "phone") onPhoneMode();
+  // The other side chose audio only: follow, so both renegotiate the same way.
+  else if (state.room.mode === "audio" && !audioOnly && localStream) toAudioOnly(false);
   show("waiting", me.state === "waiting");
   if (me.state === "waiting") {
     $("waiting-position").textContent = text.position.replace("%(n)s", state.position ?? "…");
@@ -318,9 +320,9 @@ function armVideoTimer() {
   }, config.videoTimeout * 1000);
 }
 
-async function toAudioOnly() {
+async function toAudioOnly(announce = true) {
   audioOnly = true;
-  send({ type: "fallback", step: "audio", reason: "timeout" });
+  if (announce) send({ type: "fallback", step: "audio", reason: "timeout" });
   for (const track of localStream.getVideoTracks()) {
     track.stop();
     localStream.removeTrack(track);
@@ -399,7 +401,7 @@ $("hangup").addEventListener("click", () => {
   if (lead) send({ type: "hangup" });
   else finish("left");
 });
-$("to-audio").addEventListener("click", toAudioOnly);
+$("to-audio").addEventListener("click", () => toAudioOnly());
 $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = $("chat-text");
