@@ -208,7 +208,7 @@ def test_when_no_media_path_exists_it_falls_back_to_audio_then_to_the_phone(
                 await expect(reason).to_contain_text("La vidéo ne parvient pas", timeout=15_000)
                 await patient.get_by_role("button", name="Essayer en audio seul").click()
                 await expect(practitioner.locator("#fallback-reason")).to_contain_text(
-                    "L’audio ne parvient pas non plus", timeout=15_000
+                    "audio ne parvient pas non plus", timeout=15_000
                 )
                 phone_step = practitioner.locator("#phone-step")
                 await expect(phone_step).to_contain_text("+33612345678")
