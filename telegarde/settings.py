@@ -563,3 +563,39 @@ ICE = load_ice_settings(production=PRODUCTION)
 # (docs/consultation.md, degraded modes).
 CALL_CONNECT_TIMEOUT = env_int("TELEGARDE_CALL_CONNECT_TIMEOUT", 20, minimum=3)
 # --- end of ICE/TURN ---
+
+# --- Documents (telegarde/documents) ---
+# Upload pipeline, scanners and encrypted storage (docs/documents.md).
+INSTALLED_APPS.append("telegarde.documents")
+# --- end of Documents ---
+
+# --- Key rotation (telegarde/core/rotation.py, docs/messaging.md) ---
+# Key-encryption keys that sealed data before the current TELEGARDE_DATA_KEY: still read,
+# never used to seal, until `telegarde keys rotate` has re-wrapped everything and
+# `telegarde keys status` shows none of them in use. A comma (or line) separated list,
+# or a file named by TELEGARDE_DATA_KEYS_PREVIOUS_FILE.
+DATA_KEYS_PREVIOUS = [
+    key.strip()
+    for key in (env_optional("TELEGARDE_DATA_KEYS_PREVIOUS") or "").replace("\n", ",").split(",")
+    if key.strip()
+]
+_previous_problems = []
+if DATA_KEY in DATA_KEYS_PREVIOUS:
+    _previous_problems.append(
+        ConfigError(
+            "TELEGARDE_DATA_KEYS_PREVIOUS",
+            "lists the current TELEGARDE_DATA_KEY",
+            "list only the keys that were replaced",
+        )
+    )
+if PRODUCTION and any(len(k) < 32 or len(set(k)) < 10 for k in DATA_KEYS_PREVIOUS):
+    _previous_problems.append(
+        ConfigError(
+            "TELEGARDE_DATA_KEYS_PREVIOUS",
+            "holds a key that is too short or too repetitive (needs 32+ varied characters)",
+            "list the previous TELEGARDE_DATA_KEY exactly as it was",
+        )
+    )
+if _previous_problems:
+    raise ConfigErrors(_previous_problems)
+# --- end of Key rotation ---
