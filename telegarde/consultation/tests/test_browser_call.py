@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, WebSocketRoute, async_playwright, expect
 
 from telegarde.conftest import free_port, served_platform
 
@@ -221,3 +221,35 @@ def test_when_no_media_path_exists_it_falls_back_to_audio_then_to_the_phone(
             e["telegarde"]["data"]["step"] for e in events(served, "consultation.fallback.used")
         ]
     assert steps == ["audio", "phone"]
+
+
+def test_a_dropped_signalling_socket_reconnects_and_the_call_goes_on(served: Served) -> None:
+    appointment = served.appointment_now(PATIENT, PRACTITIONER)
+    sockets: list[WebSocketRoute] = []
+
+    async def keep(route: WebSocketRoute) -> None:
+        route.connect_to_server()  # forwarded both ways, untouched
+        sockets.append(route)
+
+    async def dropped_call() -> None:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CALL_ARGS)
+            patient = await sign_in(browser, served.base, PATIENT)
+            await patient.route_web_socket(re.compile(r"/ws/consultation/"), keep)
+            await enter_room(patient, appointment, PATIENT_ENTERS)
+            practitioner = await sign_in(browser, served.base, PRACTITIONER)
+            await enter_room(practitioner, appointment, PRACTITIONER_ENTERS)
+            await admit_and_connect(patient, practitioner)
+            await media_grows(patient)
+
+            await sockets[0].close(code=1011, reason="network lost")
+            await expect(patient.locator("#connection")).to_have_text("", timeout=15_000)
+            assert len(sockets) == 2, "the page opened a new signalling socket"
+            before, after = await media_grows(patient)
+            assert after > before, "media kept flowing through the signalling outage"
+            await patient.get_by_label("Votre message").fill("Vous m'entendez toujours ?")
+            await patient.get_by_role("button", name="Envoyer").click()
+            await expect(practitioner.locator("#chat-log")).to_contain_text("toujours")
+            await browser.close()
+
+    asyncio.run(dropped_call())
