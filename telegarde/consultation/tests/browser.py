@@ -46,14 +46,21 @@ class Served:
         """Run ``telegarde <args>`` on the served installation; its standard output."""
         from telegarde.conftest import served_env
 
-        done = subprocess.run(
-            [sys.executable, "-m", "telegarde", *args],
-            env=served_env(self.var),
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        for attempt in range(3):
+            done = subprocess.run(
+                [sys.executable, "-m", "telegarde", *args],
+                env=served_env(self.var),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            # The served process writes to the same SQLite file: on a loaded machine a
+            # command can meet "database is locked" at start; try again, then report it.
+            if done.returncode == 0 or "database is locked" not in done.stderr or attempt == 2:
+                break
+            time.sleep(1)
+        if done.returncode != 0:
+            raise AssertionError(f"telegarde {args[0]} failed: {done.stderr[-2000:]}")
         return done.stdout
 
     def appointment_now(self, patient: str, practitioner: str) -> str:
