@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,21 @@ def actions(served: Served) -> dict[str, list[dict[str, Any]]]:
         event = json.loads(line)
         by_action.setdefault(event["event"]["action"], []).append(event)
     return by_action
+
+
+def alert_rules(served: Served, expected: set[str], *, wait: float = 10.0) -> set[str]:
+    """Rule ids of the served platform's alerts, once ``expected`` are among them or
+    ``wait`` seconds have passed (detection runs in the background)."""
+    code = (
+        "from telegarde.security.detection.models import Alert; "
+        "print('RULES', *sorted(set(Alert.objects.values_list('rule_id', flat=True))))"
+    )
+    deadline = time.monotonic() + wait
+    while True:
+        rules = set(served.cli("shell", "-c", code).split("RULES", 1)[1].split())
+        if expected <= rules or time.monotonic() > deadline:
+            return rules
+        time.sleep(0.5)
 
 
 async def admit_and_connect(patient: Page, practitioner: Page) -> None:
@@ -151,6 +167,9 @@ def test_a_man_in_the_middle_changes_the_words_and_is_flagged_without_anyone_act
     flagged = recorded["consultation.signalling.fingerprint_mismatch"]
     assert len(flagged) == 1 and flagged[0]["event"]["outcome"] == "failure"
     assert recorded["consultation.sas.mismatch"]
+    # Both reach the security officers as alerts (the embedded profile's live detection).
+    expected = {"signalling_fingerprint_mismatch", "sas_mismatch"}
+    assert expected <= alert_rules(served, expected)
 
 
 def test_a_call_connects_through_coturn_alone_with_ephemeral_credentials(
