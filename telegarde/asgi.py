@@ -17,6 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
+from telegarde.documents.worker import queue_scan  # noqa: E402
 from telegarde.lib.wsgi_bridge import Receive, Scope, Send, WSGIBridge  # noqa: E402
 from telegarde.routing import websocket_urlpatterns  # noqa: E402
 from telegarde.security.shield.middleware import Shield  # noqa: E402
@@ -24,8 +25,9 @@ from telegarde.security.shield.middleware import Shield  # noqa: E402
 
 class Platform:
     def __init__(self) -> None:
+        # The shield caps each route class; the bridge only the largest of those caps.
         self.http = WSGIBridge(
-            WSGIHandler(), threads=settings.SERVE_THREADS, max_body=settings.MAX_BODY_BYTES
+            WSGIHandler(), threads=settings.SERVE_THREADS, max_body=settings.SHIELD.largest_body()
         )
         self.websocket = AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
@@ -45,6 +47,8 @@ async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            # Documents left pending by the previous run are scanned again (embedded).
+            queue_scan(0)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

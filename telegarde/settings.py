@@ -599,3 +599,8 @@ if PRODUCTION and any(len(k) < 32 or len(set(k)) < 10 for k in DATA_KEYS_PREVIOU
 if _previous_problems:
     raise ConfigErrors(_previous_problems)
 # --- end of Key rotation ---
+
+# --- Messaging (telegarde/messaging) ---
+# Threads between patients and practitioners, sealed at rest (docs/messaging.md).
+INSTALLED_APPS.append("telegarde.messaging")
+# --- end of Messaging ---

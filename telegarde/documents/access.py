@@ -26,9 +26,7 @@ REVIEW_ROLES = (Role.SECURITY_OFFICER, Role.ORG_ADMIN)
 def documents_for(user: User) -> QuerySet[Document]:
     """Documents ``user`` may list: their own, and those of the patients they care for."""
     return (
-        Document.objects.filter(
-            Q(patient=user) | Q(patient__in=patients_for(user).values("user"))
-        )
+        Document.objects.filter(Q(patient=user) | Q(patient__in=patients_for(user).values("user")))
         .exclude(status=Document.Status.DELETED)
         .select_related("patient", "uploaded_by", "organisation")
         .order_by("-created")
@@ -89,4 +87,17 @@ def _view(user: User, document: Any) -> bool:
 def _review(user: User, document: Any) -> bool:
     return isinstance(document, Document) and (
         organisations_for(user, *REVIEW_ROLES).filter(pk=document.organisation_id).exists()
+    )
+
+
+def may_upload(user: User, patient: User, organisation: Organisation) -> bool:
+    """``user`` may file a document into ``patient``'s record at ``organisation``."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if not organisations_for(patient, Role.PATIENT).filter(pk=organisation.pk).exists():
+        return False
+    if user.pk == patient.pk:
+        return True
+    return (
+        organisations_for(user, Role.PRACTITIONER, Role.STAFF).filter(pk=organisation.pk).exists()
     )

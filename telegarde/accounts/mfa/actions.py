@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from telegarde.accounts.factors import has_second_factor, second_factor_required
 from telegarde.accounts.models import User
 from telegarde.core.events import record_event
-from telegarde.lib.crypto import seal, unseal
+from telegarde.core.vault import keks, open_text, seal_text
 
 from . import totp
 from .models import RecoveryCode, TotpDevice
@@ -28,8 +28,20 @@ ENROLMENT_MINUTES = 15
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 
 
+def totp_context(device: TotpDevice) -> str:
+    return f"totp:{device.external_id}"
+
+
 def totp_secret(device: TotpDevice) -> str:
-    return unseal(settings.DATA_KEY, SEAL_PURPOSE, device.sealed_secret).decode()
+    # Seeds sealed before envelopes (lib/crypto.seal) open until the key rotation converts them.
+    return open_text(totp_context(device), device.sealed_secret, legacy_purpose=SEAL_PURPOSE)
+
+
+def _sealed_device(user: User, secret: str, *, confirmed_at: datetime | None = None) -> TotpDevice:
+    device = TotpDevice(user=user, confirmed_at=confirmed_at)
+    device.sealed_secret = seal_text(totp_context(device), secret)
+    device.save()
+    return device
 
 
 @transaction.atomic
@@ -40,19 +52,13 @@ def do_start_totp_enrolment(user: User, *, request: HttpRequest | None = None) -
     existing = TotpDevice.objects.filter(user=user).first()
     if existing is not None:
         return existing
-    return TotpDevice.objects.create(
-        user=user, sealed_secret=seal(settings.DATA_KEY, SEAL_PURPOSE, totp.new_secret().encode())
-    )
+    return _sealed_device(user, totp.new_secret())
 
 
 @transaction.atomic
 def do_enrol_known_totp(user: User, secret: str) -> TotpDevice:
     """Enrol a seed chosen elsewhere (the demo's published seeds), already confirmed."""
-    device = TotpDevice.objects.create(
-        user=user,
-        sealed_secret=seal(settings.DATA_KEY, SEAL_PURPOSE, secret.encode()),
-        confirmed_at=timezone.now(),
-    )
+    device = _sealed_device(user, secret, confirmed_at=timezone.now())
     record_event("auth.mfa.totp.enrolled", target=user, data={"source": "demo"})
     return device
 
@@ -125,9 +131,10 @@ def verify_totp(user: User, code: str, *, request: HttpRequest, purpose: str) ->
     return False
 
 
-def _hash_code(code: str) -> str:
+def _hash_code(code: str, key: str | None = None) -> str:
     normal = "".join(ch for ch in code.upper() if ch.isalnum())
-    return hmac.new(settings.DATA_KEY.encode(), normal.encode(), hashlib.sha256).hexdigest()
+    secret = (key or settings.DATA_KEY).encode()
+    return hmac.new(secret, normal.encode(), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic
@@ -147,7 +154,10 @@ def do_generate_recovery_codes(user: User, *, request: HttpRequest | None) -> li
 
 def use_recovery_code(user: User, code: str, *, request: HttpRequest, purpose: str) -> bool:
     used = RecoveryCode.objects.filter(
-        user=user, code_hash=_hash_code(code), used_at__isnull=True
+        # Codes issued before a key rotation were keyed with a previous data key.
+        user=user,
+        code_hash__in=[_hash_code(code, key) for key in keks()],
+        used_at__isnull=True,
     ).update(used_at=timezone.now())
     left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
     if used:

@@ -9,8 +9,14 @@ class MfaConfig(AppConfig):
 
     def ready(self) -> None:
         from telegarde.accounts.factors import Factor, register_factor
+        from telegarde.core.vault import register_sealed_field
 
+        from .actions import SEAL_PURPOSE, totp_context
         from .models import RecoveryCode, TotpDevice
+
+        register_sealed_field(
+            TotpDevice, "sealed_secret", totp_context, legacy_purpose=SEAL_PURPOSE
+        )
 
         register_factor(
             Factor(

@@ -9,6 +9,8 @@ HEALTH_PATHS = ("/healthz",)
 LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe")
 # Booking pages of the scheduling app (public booking and the patient's own).
 BOOKING_PREFIXES = ("/rendez-vous/", "/prendre-rendez-vous/", "/api/rendez-vous/")
+# Document uploads (telegarde/documents): a larger body cap and a longer body deadline.
+UPLOAD_PREFIXES = ("/documents/depot/",)
 API_PREFIXES = ("/api/",)
 METRICS_PATH = "/bouclier/metriques"
 
@@ -24,6 +26,8 @@ def classify_path(path: str) -> str:
         return "login"
     if path.startswith(BOOKING_PREFIXES):
         return "booking"
+    if path.startswith(UPLOAD_PREFIXES):
+        return "upload"
     if path.startswith(API_PREFIXES):
         return "api"
     return "page"

@@ -14,7 +14,7 @@ from telegarde.lib.env import ConfigError, env_bool, env_int, env_optional, env_
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Route classes, in the order the classifier tries them (see classify.py).
-CLASSES = ("static", "health", "login", "booking", "api", "page", "signalling")
+CLASSES = ("static", "health", "login", "booking", "upload", "api", "page", "signalling")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "health": Budget(5, 20),
     "login": Budget(1, 20),
     "booking": Budget(2, 20),
+    # Document uploads: a few files at once (a patient's photos), then one every 2 s.
+    "upload": Budget(0.5, 20),
     "api": Budget(10, 50),
     "page": Budget(5, 30),
     "signalling": Budget(2, 10),
@@ -45,6 +47,7 @@ DEFAULT_CONCURRENCY: dict[str, int] = {
     "health": 2,
     "login": 4,
     "booking": 6,
+    "upload": 4,
     "api": 12,
     "page": 12,
 }
@@ -69,8 +72,11 @@ class ShieldSettings:
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
     max_url_bytes: int = 4096
-    max_body_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = 2 * 1024 * 1024
     body_timeout: float = 30.0
+    # Per route class overrides: uploads get the document cap and time for a slow uplink.
+    body_caps: dict[str, int] = field(default_factory=dict)
+    body_timeouts: dict[str, float] = field(default_factory=dict)
     header_timeout: int = 10
     ws_per_ip: int = 20
     ws_per_user: int = 6
@@ -81,6 +87,16 @@ class ShieldSettings:
     redis_prefix: str = "telegarde"
     events_interval: float = 60.0
     ban_sync_interval: float = 2.0
+
+    def body_cap(self, route_class: str) -> int:
+        """The largest request body accepted on ``route_class``."""
+        return self.body_caps.get(route_class, self.max_body_bytes)
+
+    def body_timeout_for(self, route_class: str) -> float:
+        return self.body_timeouts.get(route_class, self.body_timeout)
+
+    def largest_body(self) -> int:
+        return max([self.max_body_bytes, *self.body_caps.values()])
 
 
 def parse_budget(name: str, text: str) -> Budget:
@@ -220,6 +236,7 @@ def load(
         max_header_bytes=env_int("TELEGARDE_SHIELD_MAX_HEADER_BYTES", 16 * 1024, minimum=1024),
         max_body_bytes=max_body_bytes,
         body_timeout=_positive_float("TELEGARDE_SHIELD_BODY_TIMEOUT", 30.0),
+        body_timeouts={"upload": _positive_float("TELEGARDE_SHIELD_UPLOAD_BODY_TIMEOUT", 300.0)},
         header_timeout=_header_timeout(),
         ws_per_ip=env_int("TELEGARDE_SHIELD_WS_PER_IP", 20, minimum=1),
         ws_per_user=env_int("TELEGARDE_SHIELD_WS_PER_USER", 6, minimum=1),

@@ -104,7 +104,7 @@ class Shield:
 
         if kind == "http" and scope.get("path") == METRICS_PATH:
             return await self._metrics_endpoint(headers, send)
-        problem = request_problem(scope, cfg) if kind == "http" else None
+        problem = request_problem(scope, cfg, route_class) if kind == "http" else None
         if problem is not None:
             status, reason = problem
             kind_page = "too_large" if status == 413 else "malformed"
@@ -152,7 +152,11 @@ class Shield:
             await send(message)
 
         try:
-            guarded = guard_body(receive, timeout=cfg.body_timeout, max_bytes=cfg.max_body_bytes)
+            guarded = guard_body(
+                receive,
+                timeout=cfg.body_timeout_for(route_class),
+                max_bytes=cfg.body_cap(route_class),
+            )
             return await self.app(scope, guarded, tracked_send)
         except SlowBody:
             if not started:

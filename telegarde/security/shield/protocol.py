@@ -26,7 +26,9 @@ class BodyTooLarge(Exception):
     """The body is larger than allowed."""
 
 
-def request_problem(scope: MutableMapping[str, Any], cfg: ShieldSettings) -> tuple[int, str] | None:
+def request_problem(
+    scope: MutableMapping[str, Any], cfg: ShieldSettings, route_class: str = "page"
+) -> tuple[int, str] | None:
     """(status, reason) when the request head is abusive, else None."""
     headers = scope.get("headers") or []
     if len(headers) > cfg.max_headers:
@@ -50,7 +52,7 @@ def request_problem(scope: MutableMapping[str, Any], cfg: ShieldSettings) -> tup
         text = content_length.strip()
         if not text.isdigit() or len(text) > 15:
             return 400, "malformed"
-        if int(text) > cfg.max_body_bytes:
+        if int(text) > cfg.body_cap(route_class):
             return 413, "too_large"
     return None
 

@@ -1,0 +1,114 @@
+"""Forms of the messaging pages; errors name their field."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from telegarde.accounts.models import Membership, User
+
+from .access import colleagues_to_write_to, patients_to_write_to, practitioners_to_write_to
+from .actions import MAX_MESSAGE_CHARS
+from .models import Thread
+
+
+def body_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Message"),
+        max_length=MAX_MESSAGE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": _("Le message est vide."),
+            "max_length": _("Le message dépasse %(limit_value)d caractères."),
+        },
+    )
+
+
+class ReplyForm(forms.Form):
+    body = body_field()
+
+
+def _label(membership: Membership) -> str:
+    return f"{membership.user.display_name} — {membership.organisation.name}"
+
+
+class NewThreadForm(forms.Form):
+    """To one of my practitioners (as a patient), to one of my patients, or to a colleague
+    about one of my patients (as a practitioner): only what the access helpers offer."""
+
+    recipient = forms.ChoiceField(label=_("Destinataire"))
+    about = forms.ChoiceField(
+        label=_("Au sujet du patient (avis entre professionnels)"), required=False
+    )
+    body = body_field()
+
+    def __init__(self, data: Any, *, user: User) -> None:
+        super().__init__(data)
+        self.user = user
+        self.start: dict[str, Any] = {}
+        self.practitioners = {str(m.external_id): m for m in practitioners_to_write_to(user)}
+        self.patients = {str(m.external_id): m for m in patients_to_write_to(user)}
+        self.colleagues = {str(m.external_id): m for m in colleagues_to_write_to(user)}
+        groups = [
+            (_("Mes professionnels de santé"), self.practitioners),
+            (_("Mes patients"), self.patients),
+            (_("Mes confrères"), self.colleagues),
+        ]
+        cast(forms.ChoiceField, self.fields["recipient"]).choices = [
+            ("", _("— choisir —")),
+            *[
+                (group, [(k, _label(m)) for k, m in found.items()])
+                for group, found in groups
+                if found
+            ],
+        ]
+        if self.colleagues:
+            cast(forms.ChoiceField, self.fields["about"]).choices = [
+                ("", _("— choisir —")),
+                *[(k, _label(m)) for k, m in self.patients.items()],
+            ]
+        else:
+            del self.fields["about"]
+
+    @property
+    def has_recipients(self) -> bool:
+        return bool(self.practitioners or self.patients or self.colleagues)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        key = cleaned.get("recipient", "")
+        if key in self.colleagues:
+            colleague = self.colleagues[key]
+            about = self.patients.get(cleaned.get("about") or "")
+            if about is None:
+                raise ValidationError({"about": _("Choisissez le patient dont il s'agit.")})
+            if about.organisation_id != colleague.organisation_id:
+                raise ValidationError(
+                    {"about": _("Ce patient n'est pas suivi dans l'organisation de ce confrère.")}
+                )
+            self.start = {
+                "organisation": colleague.organisation,
+                "patient": about.user,
+                "kind": Thread.Kind.COLLEAGUES,
+                "recipient": colleague.user,
+            }
+        elif key in self.patients:
+            patient = self.patients[key]
+            self.start = {
+                "organisation": patient.organisation,
+                "patient": patient.user,
+                "kind": Thread.Kind.PATIENT,
+                "recipient": patient.user,
+            }
+        elif key in self.practitioners:
+            practitioner = self.practitioners[key]
+            self.start = {
+                "organisation": practitioner.organisation,
+                "patient": self.user,
+                "kind": Thread.Kind.PATIENT,
+                "recipient": practitioner.user,
+            }
+        return cleaned
