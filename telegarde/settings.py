@@ -337,8 +337,9 @@ SECURE_CSP = {
 
 # Worker threads per process that run Django's (synchronous) request handling.
 SERVE_THREADS = env_int("TELEGARDE_THREADS", 16, minimum=1)
-# Request bodies above this are refused with 413 before they reach Django.
-MAX_BODY_BYTES = env_int("TELEGARDE_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Request bodies above this are refused with 413 before they reach Django (every route
+# but document uploads, whose cap is TELEGARDE_UPLOAD_MAX_BYTES: see Documents below).
+MAX_BODY_BYTES = env_int("TELEGARDE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 
 # --- Language and time ------------------------------------------------------------------
 
@@ -567,6 +568,32 @@ CALL_CONNECT_TIMEOUT = env_int("TELEGARDE_CALL_CONNECT_TIMEOUT", 20, minimum=3)
 # --- Documents (telegarde/documents) ---
 # Upload pipeline, scanners and encrypted storage (docs/documents.md).
 INSTALLED_APPS.append("telegarde.documents")
+from dataclasses import replace as _replace  # noqa: E402
+
+from telegarde.documents.clamd import parse_address as _clamd_address  # noqa: E402
+
+DOCUMENTS_DIR = Path(env_str("TELEGARDE_DOCUMENTS_DIR", str(VAR_DIR / "documents"))).resolve()
+# Largest file accepted, counted while it streams in (the upload handler stops it there).
+UPLOAD_MAX_BYTES = env_int("TELEGARDE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# The upload route's body cap at the shield: the file plus the form's multipart framing.
+SHIELD = _replace(
+    SHIELD, body_caps={**SHIELD.body_caps, "upload": UPLOAD_MAX_BYTES + 256 * 1024}
+)
+FILE_UPLOAD_HANDLERS = ["telegarde.documents.uploads.CappedMemoryUploadHandler"]
+# ClamAV daemon: "unix:/run/clamav/clamd.ctl" or "tcp:host:3310"; unset = YARA and the
+# built-in checks only.
+_clamd = env_optional("TELEGARDE_CLAMD")
+CLAMD_ADDRESS = _clamd_address("TELEGARDE_CLAMD", _clamd) if _clamd else None
+CLAMD_TIMEOUT = env_int("TELEGARDE_CLAMD_TIMEOUT", 30, minimum=1)
+YARA_RULES_DIR = env_optional("TELEGARDE_YARA_RULES_DIR")
+if YARA_RULES_DIR is not None and not Path(YARA_RULES_DIR).is_dir():
+    raise ConfigError("TELEGARDE_YARA_RULES_DIR", f"{YARA_RULES_DIR!r} is not a folder")
+# thread: a background thread of each web process scans (embedded); worker: only
+# `telegarde documents scan-worker` processes do (production).
+DOCUMENTS_SCAN = env_choice("TELEGARDE_DOCUMENTS_SCAN", "thread", ("thread", "worker"))
+# A scanner that does not answer: retry after this delay, doubled each time, up to the max.
+DOCUMENTS_RETRY_SECONDS = env_int("TELEGARDE_DOCUMENTS_RETRY_SECONDS", 30, minimum=1)
+DOCUMENTS_RETRY_MAX_SECONDS = env_int("TELEGARDE_DOCUMENTS_RETRY_MAX_SECONDS", 3600, minimum=1)
 # --- end of Documents ---
 
 # --- Key rotation (telegarde/core/rotation.py, docs/messaging.md) ---
