@@ -21,6 +21,7 @@ urlpatterns = [
     path("comptes/", include("telegarde.accounts.urls")),
     path("rendez-vous/", include("telegarde.scheduling.urls")),
     path("consultation/", include("telegarde.consultation.urls")),
+    path("documents/", include("telegarde.documents.urls")),
     path("messages/", include("telegarde.messaging.urls")),
     path("status", consultation_views.status, name="status"),
     path("securite/bouclier/", include("telegarde.security.shield.urls")),

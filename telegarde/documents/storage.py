@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from telegarde.core.vault import keks
 from telegarde.lib import envelope
 from telegarde.lib.crypto import SealError
 
@@ -42,9 +43,8 @@ def new_data_key(external_id: uuid.UUID) -> tuple[bytes, str]:
 
 
 def open_data_key(external_id: uuid.UUID, sealed: str) -> bytes:
-    keks = [settings.DATA_KEY, *getattr(settings, "DATA_KEYS_PREVIOUS", [])]
     try:
-        return envelope.decrypt(keks, key_context(external_id), sealed)
+        return envelope.decrypt(keks(), key_context(external_id), sealed)
     except SealError as exc:
         raise StorageError(str(exc)) from exc
 
