@@ -1,6 +1,6 @@
 # Telegarde — the two commands of the README, and the few a developer runs between them.
 #   make run    install into .venv, migrate the embedded SQLite database, load the demo, serve
-#   make test   install what tests need (Chromium, coturn when root), lint, type-check, test
+#   make test   install what tests need (Chromium, coturn, clamd when root), lint, type-check, test
 SHELL := /bin/bash
 PORT ?= 8000
 HOST ?= 127.0.0.1
@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PIP_QUIET := --quiet --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest browser coturn messages lock clean
+.PHONY: run test lint typecheck pytest browser coturn clamav messages lock clean
 
 $(BIN)/python:
 	@python=$$(scripts/find-python) && "$$python" -m venv $(VENV)
@@ -66,6 +66,30 @@ coturn:
 	  fi; \
 	fi
 
+# Debian's ClamAV daemon: the document tests start their own clamd in the foreground on
+# a private socket, with a signature database they write (this machine cannot download
+# official signatures). Installed when missing and root; the policy-rc.d keeps the package
+# from starting the system clamd and freshclam, which are then disabled.
+clamav:
+	@if [ ! -x /usr/sbin/clamd ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's clamav-daemon for the document scanning tests…"; \
+	    policy=/usr/sbin/policy-rc.d; own_policy=; \
+	    if [ ! -e $$policy ]; then \
+	      printf '#!/bin/sh\nexit 101\n' >$$policy && chmod +x $$policy && own_policy=1; \
+	    fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon >/dev/null; \
+	    status=$$?; \
+	    if [ -n "$$own_policy" ]; then rm -f $$policy; fi; \
+	    if [ -d /run/systemd/system ]; then \
+	      systemctl disable --now clamav-daemon clamav-freshclam >/dev/null 2>&1; \
+	    fi; \
+	    exit $$status; \
+	  else \
+	    echo "The document tests need Debian's clamav-daemon: sudo apt-get install clamav-daemon" >&2; exit 1; \
+	  fi; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -73,7 +97,7 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy telegarde bench
 
-pytest: $(VENV)/.dev-installed messages browser coturn
+pytest: $(VENV)/.dev-installed messages browser coturn clamav
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck pytest
