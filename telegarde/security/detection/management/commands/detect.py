@@ -3,8 +3,9 @@
 - ``run``: a stream worker (production profile), until SIGTERM/SIGINT;
 - ``replay FILE``: the rules over a JSON-lines file (the ECS export), alerts printed as
   JSON lines, nothing written;
-- ``ingest --nginx access.log``: reverse-proxy lines into the engine (alerts recorded,
-  or only printed with ``--print``);
+- ``ingest --nginx access.log [--follow]``: reverse-proxy lines into the engine (alerts
+  recorded, or only printed with ``--print``); ``--follow`` tails the log as nginx writes
+  it, through rotations, until SIGTERM/SIGINT or ``--max-seconds``;
 - ``validate [FOLDER]``: check rule files, naming file, line and field; exit 1 on error;
 - ``schema``: print the rule JSON Schema.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 from argparse import ArgumentParser
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
 
 from telegarde.security.detection.engine import Engine, MemoryAlerts, iter_jsonl
 from telegarde.security.detection.rules import Event, RuleSet, load_rules
@@ -44,6 +47,10 @@ class Command(BaseCommand):
         ingest = sub.add_parser("ingest", help="feed an external log into the engine")
         ingest.add_argument("--nginx", required=True, help="nginx access log (combined format)")
         ingest.add_argument("--print", action="store_true", help="print alerts, record nothing")
+        ingest.add_argument(
+            "--follow", action="store_true", help="tail the log (new lines, through rotations)"
+        )
+        ingest.add_argument("--max-seconds", type=float, help="with --follow: stop after this long")
         validate = sub.add_parser("validate", help="check rule files")
         validate.add_argument("folder", nargs="?", help="folder of rules (default: configured)")
         sub.add_parser("schema", help="print the rule file JSON Schema")
@@ -59,17 +66,48 @@ class Command(BaseCommand):
             with _open(options["file"]) as lines:
                 self._replay(ruleset, _events(iter_jsonl(lines), self))
         elif verb == "ingest":
-            from telegarde.security.detection.nginx import parse
+            self._ingest(options)
+        else:
+            self._run(options)
 
-            ruleset = self._rules(settings.DETECTION_RULES_DIR)
+    def _ingest(self, options: dict[str, Any]) -> None:
+        from telegarde.security.detection.nginx import follow, parse, parse_line
+
+        ruleset = self._rules(settings.DETECTION_RULES_DIR)
+        if not options["follow"]:
             with _open(options["nginx"]) as lines:
                 events = _events(parse(lines), self)
                 if options["print"]:
                     self._replay(ruleset, events)
                 else:
                     self._record(ruleset, events)
+            return
+        path = Path(options["nginx"])
+        stop = _stop_on_signals()
+        if options.get("max_seconds"):
+            timer = threading.Timer(options["max_seconds"], stop.set)
+            timer.daemon = True
+            timer.start()
+        tail = follow(path, stop)
+        followed = ((place, parse_line(line.rstrip("\n"), place)) for place, line in tail)
+        self.stderr.write(f"following {path}")
+        self.stderr.flush()
+        events = _events(followed, self)
+        if options["print"]:
+            self._print_as_raised(ruleset, events)
         else:
-            self._run(options)
+            self._record(ruleset, events)
+
+    def _print_as_raised(self, ruleset: RuleSet, events: Iterable[Event]) -> None:
+        engine = Engine(ruleset.rules)
+        alerts = MemoryAlerts()
+        for event in events:
+            for hit in engine.process(event):
+                alert = alerts.add(hit)
+                if alert is not None:
+                    self.stdout.write(json.dumps(alert.as_dict(), ensure_ascii=False))
+                    self.stdout.flush()
+        self.stderr.write(f"{engine.events} line(s), {alerts.raised} alert(s)")
 
     def _rules(self, folder: str | None) -> RuleSet:
         ruleset = load_rules(folder)
@@ -102,6 +140,7 @@ class Command(BaseCommand):
         raised = 0
         for event in events:
             for hit in engine.process(event):
+                close_old_connections()  # --follow runs for days between two hits
                 result = do_record_hit(hit)
                 raised += bool(result and result[1])
         self.stderr.write(f"{engine.events} line(s), {raised} new alert(s)")
@@ -120,14 +159,23 @@ class Command(BaseCommand):
             claim_idle_ms=options["claim_idle_ms"],
         )
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            worker.stop.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        worker.stop = _stop_on_signals()
         self.stderr.write(f"detection worker {worker.consumer} on {worker.stream}")
         worker.run()
         self.stderr.write(f"detection worker {worker.consumer} stopped: {worker.handled} event(s)")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (when running in the main thread)."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+    return stop
 
 
 class _open:
@@ -150,7 +198,9 @@ class _open:
             self.handle.close()
 
 
-def _events(numbered: Iterable[tuple[int, Event | None]], command: BaseCommand) -> Iterator[Event]:
+def _events(
+    numbered: Iterable[tuple[int | str, Event | None]], command: BaseCommand
+) -> Iterator[Event]:
     bad = 0
     for number, event in numbered:
         if event is None:
