@@ -70,6 +70,8 @@ def room(request: HttpRequest, room_id: uuid.UUID) -> HttpResponse:
         "ice": ice_configuration(me.external_id.hex),
         "words": list(words()),
         "videoTimeout": settings.CALL_CONNECT_TIMEOUT,
+        # An audio appointment, or a call already fallen back to audio, starts without video.
+        "audioOnly": the_room.mode != Room.Mode.VIDEO or the_room.appointment.kind == "audio",
     }
     context = {
         "room": the_room,

@@ -76,3 +76,14 @@ def test_it_sends_to_the_record_once_ended(personas: Personas, login: Any, room:
 
     assert response.status_code == 302
     assert response["Location"] == reverse("consultation:record", args=[room.external_id])
+
+
+def test_a_video_room_starts_with_the_camera_and_an_audio_appointment_without(
+    personas: Personas, login: Any, room: Room
+) -> None:
+    client = login(personas.patient)
+    assert page_config(client.get(url(room)).content)["audioOnly"] is False
+    Room.objects.filter(pk=room.pk).update(mode=Room.Mode.VIDEO)
+    room.appointment.kind = "audio"
+    room.appointment.save(update_fields=["kind"])
+    assert page_config(client.get(url(room)).content)["audioOnly"] is True
