@@ -3,8 +3,11 @@ transaction. Events never carry a message's content, only its length."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
@@ -15,11 +18,13 @@ from telegarde.core.events import record_event
 from telegarde.core.outbound import send_verified_mail
 from telegarde.core.permissions import has_perm
 from telegarde.core.vault import seal_text
+from telegarde.documents.actions import do_upload_document
 
 from .access import unread_messages
-from .models import Message, ReadReceipt, Thread, ThreadParticipant
+from .models import Attachment, Message, ReadReceipt, Thread, ThreadParticipant
 
 MAX_MESSAGE_CHARS = 10_000
+MAX_ATTACHMENTS = 5
 
 
 def _event(action: str, thread: Thread, **kwargs: object) -> None:
@@ -54,6 +59,7 @@ def do_start_thread(
     body: str,
     acting_user: User,
     request: HttpRequest | None = None,
+    files: Sequence[UploadedFile[bytes]] = (),
 ) -> Thread:
     """A new thread about ``patient`` between ``acting_user`` and ``recipient``, with its
     first message. Whom one may write to is decided by the access helpers that offered
@@ -79,22 +85,44 @@ def do_start_thread(
             "participants": len(seats),
         },
     )
-    do_post_message(thread, text, acting_user=acting_user, request=request)
+    do_post_message(thread, text, acting_user=acting_user, request=request, files=files)
     return thread
 
 
 @transaction.atomic
 def do_post_message(
-    thread: Thread, body: str, *, acting_user: User, request: HttpRequest | None = None
+    thread: Thread,
+    body: str,
+    *,
+    acting_user: User,
+    request: HttpRequest | None = None,
+    files: Sequence[UploadedFile[bytes]] = (),
 ) -> Message:
-    """A message in ``thread``, sealed at rest; the other participants are told by mail
-    that there is a new message (and nothing more)."""
+    """A message in ``thread``, sealed at rest, with ``files`` filed into the patient's
+    record through the documents pipeline (each pending until scanned clean, or refused);
+    the other participants are told by mail that there is a new message (nothing more)."""
     if not has_perm(acting_user, "message.post", thread):
         raise ValidationError(_("Vous ne participez pas à cette conversation."))
     text = clean_body(body)
+    if len(files) > MAX_ATTACHMENTS:
+        too_many = _("Joignez au plus %(n)d fichiers à un message.") % {"n": MAX_ATTACHMENTS}
+        raise ValidationError({"attachments": too_many})
     message = Message(thread=thread, author=acting_user)
     message.sealed_body = seal_text(message.context, text)
     message.save()
+    for uploaded in files:
+        try:
+            document = do_upload_document(
+                uploaded,
+                patient=thread.patient,
+                organisation=thread.organisation,
+                acting_user=acting_user,
+                request=request,
+            )
+        except PermissionDenied as refused:
+            not_here = _("Vous ne pouvez pas joindre de fichier au dossier de ce patient.")
+            raise ValidationError({"attachments": not_here}) from refused
+        Attachment.objects.create(message=message, document=document)
     thread.last_message_at = message.created
     thread.save(update_fields=["last_message_at"])
     _event(
@@ -102,7 +130,11 @@ def do_post_message(
         thread,
         actor=acting_user,
         request=request,
-        data={"message": str(message.external_id), "length": len(text)},
+        data={
+            "message": str(message.external_id),
+            "length": len(text),
+            "attachments": len(files),
+        },
     )
     _notify_others(thread, message)
     return message

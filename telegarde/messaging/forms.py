@@ -6,12 +6,13 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from telegarde.accounts.models import Membership, User
 
 from .access import colleagues_to_write_to, patients_to_write_to, practitioners_to_write_to
-from .actions import MAX_MESSAGE_CHARS
+from .actions import MAX_ATTACHMENTS, MAX_MESSAGE_CHARS
 from .models import Thread
 
 
@@ -27,8 +28,32 @@ def body_field() -> forms.CharField:
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Zero to MAX_ATTACHMENTS files; the documents pipeline judges each one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            label=_("Pièces jointes (PDF, images, texte ; vérifiées avant d'être disponibles)"),
+            required=False,
+            widget=MultipleFileInput(),
+        )
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile[bytes]]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > MAX_ATTACHMENTS:
+            raise ValidationError(
+                _("Joignez au plus %(n)d fichiers à un message.") % {"n": MAX_ATTACHMENTS}
+            )
+        return [super(AttachmentsField, self).clean(f, initial) for f in files]
+
+
 class ReplyForm(forms.Form):
     body = body_field()
+    attachments = AttachmentsField()
 
 
 def _label(membership: Membership) -> str:
@@ -44,9 +69,10 @@ class NewThreadForm(forms.Form):
         label=_("Au sujet du patient (avis entre professionnels)"), required=False
     )
     body = body_field()
+    attachments = AttachmentsField()
 
-    def __init__(self, data: Any, *, user: User) -> None:
-        super().__init__(data)
+    def __init__(self, data: Any, files: Any = None, *, user: User) -> None:
+        super().__init__(data, files)
         self.user = user
         self.start: dict[str, Any] = {}
         self.practitioners = {str(m.external_id): m for m in practitioners_to_write_to(user)}

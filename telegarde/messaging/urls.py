@@ -6,7 +6,9 @@ app_name = "messaging"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
-    path("nouveau/", views.new_thread, name="new_thread"),
     path("<uuid:thread_id>/", views.thread, name="thread"),
-    path("<uuid:thread_id>/reponse/", views.reply, name="reply"),
+    # Posting may carry attachments: the shield gives /messages/envoi/ the upload body cap
+    # (security/shield/classify.py).
+    path("envoi/nouveau/", views.new_thread, name="new_thread"),
+    path("envoi/<uuid:thread_id>/", views.reply, name="reply"),
 ]

@@ -16,7 +16,13 @@ from telegarde.core.vault import seal_text, sealed_fields
 from telegarde.lib import envelope
 from telegarde.messaging.models import Message
 
-from .keyring import LEGACY_SEED, new_key, read_everything, seal_everything
+from .keyring import (
+    LEGACY_SEED,
+    new_key,
+    read_everything,
+    scratch_documents,  # noqa: F401
+    seal_everything,
+)
 
 
 @pytest.fixture
@@ -76,6 +82,7 @@ def test_it_covers_chat_notes_messages_and_totp_seeds() -> None:
         "consultation.ConsultationNote.sealed_body",
         "messaging.Message.sealed_body",
         "mfa.TotpDevice.sealed_secret",
+        "documents.Document.data_key",
     }
 
 

@@ -12,7 +12,11 @@ from django.core.management.base import CommandError
 from telegarde.conftest import Personas
 from telegarde.lib import envelope
 
-from .keyring import new_key, seal_everything
+from .keyring import (
+    new_key,
+    scratch_documents,  # noqa: F401
+    seal_everything,
+)
 
 
 def lines(settings: Any) -> list[list[str]]:

@@ -51,7 +51,11 @@ def test_it_records_the_event_without_content(personas: Personas, patient_thread
     event = last_event("message.posted")
     assert event.actor_id == str(personas.practitioner.external_id)
     assert event.target_id == str(patient_thread.external_id)
-    assert event.data == {"message": str(message.external_id), "length": len(SECRET)}
+    assert event.data == {
+        "message": str(message.external_id),
+        "length": len(SECRET),
+        "attachments": 0,
+    }
     assert "biopsie" not in str(event.data)
 
 

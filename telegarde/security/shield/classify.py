@@ -9,8 +9,9 @@ HEALTH_PATHS = ("/healthz",)
 LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe")
 # Booking pages of the scheduling app (public booking and the patient's own).
 BOOKING_PREFIXES = ("/rendez-vous/", "/prendre-rendez-vous/", "/api/rendez-vous/")
-# Document uploads (telegarde/documents): a larger body cap and a longer body deadline.
-UPLOAD_PREFIXES = ("/documents/depot/",)
+# Document uploads (telegarde/documents) and messages that may carry attachments
+# (telegarde/messaging): a larger body cap and a longer body deadline.
+UPLOAD_PREFIXES = ("/documents/depot/", "/messages/envoi/")
 API_PREFIXES = ("/api/",)
 METRICS_PATH = "/bouclier/metriques"
 
