@@ -52,8 +52,10 @@ def _reencoded(data: bytes, kind: FileType) -> tuple[bytes, FileType]:
             with Image.open(io.BytesIO(data), formats=formats) as image:
                 image.load()
                 icc = image.info.get("icc_profile")
-                # Apply the EXIF orientation before EXIF is dropped, or photos turn.
+                # Apply the EXIF orientation before EXIF is dropped, or photos turn; then
+                # keep the pixels only (no EXIF, XMP, comments or text chunks follow).
                 upright = ImageOps.exif_transpose(image)
+                upright = Image.frombytes(upright.mode, upright.size, upright.tobytes())
                 if kind is filetypes.PNG:
                     upright.save(out, format="PNG", icc_profile=icc)
                     return out.getvalue(), kind

@@ -88,13 +88,14 @@ def upload(request: AuthenticatedRequest, patient_id: uuid.UUID) -> HttpResponse
         if patient == request.user
         else redirect("documents:patient", patient_id)
     )
+    # Parsing the body first: the upload handler notes the files it cut off.
+    form = UploadForm(request.POST, request.FILES)
     for name, size in uploads_too_large(request):
         document = actions.do_reject_upload(
             name, Document.Verdict.TOO_LARGE, f"> {size - 1}", size=size, declared_type="",
             patient=patient, organisation=organisation, acting_user=request.user, request=request,
         )  # fmt: skip
         messages.error(request, _refusal_text(document))
-    form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         document = actions.do_upload_document(
             form.cleaned_data["file"],

@@ -36,6 +36,8 @@ def documents_dir(settings: Any, tmp_path: Path) -> Path:
     settings.DOCUMENTS_DIR = folder
     settings.CLAMD_ADDRESS = None
     settings.YARA_RULES_DIR = None
+    # Tests run the scan worker themselves (scan_due), in the test's transaction.
+    settings.DOCUMENTS_SCAN = "worker"
     return folder
 
 
