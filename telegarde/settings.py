@@ -576,9 +576,7 @@ DOCUMENTS_DIR = Path(env_str("TELEGARDE_DOCUMENTS_DIR", str(VAR_DIR / "documents
 # Largest file accepted, counted while it streams in (the upload handler stops it there).
 UPLOAD_MAX_BYTES = env_int("TELEGARDE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 # The upload route's body cap at the shield: the file plus the form's multipart framing.
-SHIELD = _replace(
-    SHIELD, body_caps={**SHIELD.body_caps, "upload": UPLOAD_MAX_BYTES + 256 * 1024}
-)
+SHIELD = _replace(SHIELD, body_caps={**SHIELD.body_caps, "upload": UPLOAD_MAX_BYTES + 256 * 1024})
 FILE_UPLOAD_HANDLERS = ["telegarde.documents.uploads.CappedMemoryUploadHandler"]
 # ClamAV daemon: "unix:/run/clamav/clamd.ctl" or "tcp:host:3310"; unset = YARA and the
 # built-in checks only.
