@@ -54,4 +54,5 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "detection.ban.requested": _("Blocage d'une adresse demandé"),
     "detection.ban.lifted": _("Blocage d'une adresse levé"),
     "detection.notification.dead": _("Notification d'alerte abandonnée"),
+    "detection.rule.tuned": _("Règle de détection ajustée"),
 }

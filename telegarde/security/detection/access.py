@@ -56,3 +56,11 @@ def access_scope(user: User, organisation_id: uuid.UUID | None) -> Organisation 
     if not has_perm(user, "detection.handle_alerts", organisation):
         raise Http404("organisation")
     return organisation
+
+
+def access_organisation(user: User, organisation_id: uuid.UUID) -> Organisation:
+    """The organisation whose detection ``user`` handles (its rule tuning), or 404."""
+    organisation = access_scope(user, organisation_id)
+    if organisation is None:
+        raise Http404("organisation")
+    return organisation

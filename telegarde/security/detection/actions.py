@@ -23,6 +23,7 @@ from telegarde.core.events import record_event
 
 from .engine import Hit
 from .models import Alert, AlertComment, AlertEvent, AlertGroup, RuleSetting
+from .rules import Rule
 
 MAX_EVENT_DATA = 40  # fields kept from an external event (nginx line) for drill-down
 
@@ -208,3 +209,40 @@ def do_comment_alert(alert: Alert, body: str, *, acting_user: User) -> AlertComm
         target=alert,
     )
     return comment
+
+
+@transaction.atomic
+def do_tune_rule(
+    organisation: Organisation,
+    rule: Rule,
+    *,
+    enabled: bool,
+    threshold: int | None,
+    window_s: int | None,
+    severity: str,
+    automatic_responses: bool,
+    acting_user: User,
+) -> RuleSetting:
+    """Set how ``rule`` applies to ``organisation`` (None or "": the rule file's value).
+    The engines pick it up at once in this process, within seconds in the others."""
+    from . import tuning
+
+    setting, _created = RuleSetting.objects.select_for_update().get_or_create(
+        organisation=organisation, rule_id=rule.id
+    )
+    fields = ["enabled", "threshold", "window_s", "severity", "automatic_responses"]
+    before = {name: getattr(setting, name) for name in fields}
+    setting.enabled, setting.threshold, setting.window_s = enabled, threshold, window_s
+    setting.severity, setting.automatic_responses = severity, automatic_responses
+    setting.updated, setting.updated_by = timezone.now(), acting_user
+    setting.save(update_fields=[*fields, "updated", "updated_by"])
+    record_event(
+        "detection.rule.tuned",
+        actor=acting_user,
+        organisation=organisation,
+        target_type="detection_rule",
+        target_id=rule.id,
+        data={"rule": rule.id, "before": before, "after": {n: getattr(setting, n) for n in fields}},
+    )
+    transaction.on_commit(tuning.changed)
+    return setting

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from .rules import Event, Rule
 
 SWEEP_EVERY = 50_000
+# The rule as it applies to this event (an organisation's tuning), or None: not for it.
+Tune = Callable[[Rule, Event], Rule | None]
 
 
 def flatten(doc: Mapping[str, Any], prefix: str = "", out: Event | None = None) -> Event:
@@ -132,11 +134,15 @@ class Hit:
 
 
 class Engine:
-    """Evaluates every enabled rule on each event, in the order events are given."""
+    """Evaluates every enabled rule on each event, in the order events are given;
+    ``tune`` (live mode) swaps in an organisation's variant of a rule, or skips it."""
 
-    def __init__(self, rules: Iterable[Rule], state: State | None = None) -> None:
+    def __init__(
+        self, rules: Iterable[Rule], state: State | None = None, tune: Tune | None = None
+    ) -> None:
         self.rules = [r for r in rules if r.enabled]
         self.state: State = state if state is not None else MemoryState()
+        self.tune = tune
         self.by_action: dict[str, list[Rule]] = {}
         for rule in self.rules:
             for action in rule.actions:
@@ -164,6 +170,13 @@ class Engine:
                 if not test(event):
                     break
             else:
+                if self.tune is not None:
+                    tuned = self.tune(rule, event)
+                    if tuned is None:
+                        continue
+                    if tuned.correlation and tuned.correlation.timespan > self.horizon:
+                        self.horizon = tuned.correlation.timespan  # keep its windows
+                    rule = tuned
                 hit = self._evaluate(rule, event)
                 if hit is not None:
                     hits.append(hit)
@@ -178,6 +191,8 @@ class Engine:
                 return None
             values.append(str(value))
         group_key = "\x1f".join(values)
+        if rule.scope:
+            group_key = f"{rule.scope}\x1d{group_key}"
         ts = float(event.get("ts") or 0.0)
         spec = rule.correlation
         if spec is None:

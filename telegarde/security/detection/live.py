@@ -26,6 +26,7 @@ from telegarde.lib.background import BackgroundQueue
 from .engine import Engine, flatten
 from .enrich import enrich
 from .rules import Event, RuleSet, load_rules
+from .tuning import OrganisationTunings
 
 if TYPE_CHECKING:
     from telegarde.core.models import SecurityEvent
@@ -55,7 +56,9 @@ class LiveFeed:
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.engine = Engine(rule_set().rules) if mode == "inline" else None
+        self.engine = (
+            Engine(rule_set().rules, tune=OrganisationTunings()) if mode == "inline" else None
+        )
         self.publish_errors = 0
         self.publish_error = ""
         self.worker: BackgroundQueue[dict[str, Any]] = BackgroundQueue(

@@ -179,12 +179,20 @@ class Delivery(models.Model):
 
 
 class RuleSetting(models.Model):
-    """An organisation's tuning of one rule: off, or automatic responses on."""
+    """An organisation's tuning of one rule: off, its threshold, window or severity, and
+    whether its automatic responses run. Empty fields keep the rule file's values."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     rule_id = models.CharField(max_length=64)
-    enabled = models.BooleanField(default=True)
-    automatic_responses = models.BooleanField(default=False)
+    enabled = models.BooleanField(_("règle active"), default=True)
+    automatic_responses = models.BooleanField(_("réponses automatiques"), default=False)
+    threshold = models.PositiveIntegerField(_("seuil"), null=True, blank=True)
+    window_s = models.PositiveIntegerField(_("fenêtre (secondes)"), null=True, blank=True)
+    severity = models.CharField(_("gravité"), max_length=10, choices=Severity.choices, blank=True)
+    updated = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

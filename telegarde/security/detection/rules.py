@@ -167,6 +167,9 @@ class Rule:
     enabled: bool
     source: str
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    # An organisation's variant of the rule (another threshold or window) has its own
+    # correlation windows and alerts: "organisation/threshold/window"; "" for the rule.
+    scope: str = ""
 
     def matches(self, event: Event) -> bool:
         return all(test(event) for test in self.tests)

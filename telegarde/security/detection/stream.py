@@ -27,6 +27,7 @@ from django.utils import timezone
 from .engine import Engine, flatten
 from .enrich import enrich
 from .rules import Rule
+from .tuning import OrganisationTunings
 
 logger = logging.getLogger(__name__)
 GROUP = "detection"
@@ -92,7 +93,9 @@ class Worker:
         self.client = redis_client()
         self.stream = stream
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
-        self.engine = Engine(rules, RedisState(self.client, f"{stream}:state"))
+        self.engine = Engine(
+            rules, RedisState(self.client, f"{stream}:state"), tune=OrganisationTunings()
+        )
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms

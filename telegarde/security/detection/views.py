@@ -1,4 +1,5 @@
-"""Security-centre pages for alerts: list with filters and chart, detail, lifecycle."""
+"""Security-centre pages: alerts (list with filters and chart, detail, lifecycle) and the
+organisation's tuning of rules."""
 
 from __future__ import annotations
 
@@ -8,22 +9,26 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from telegarde.accounts.http import AuthenticatedRequest
+from telegarde.accounts.stepup import require_step_up
 from telegarde.core.models import SecurityEvent
 
 from . import health
-from .access import access_alert, access_scope, alerts_for
-from .actions import do_comment_alert, do_set_alert_status
+from .access import access_alert, access_organisation, access_scope, alerts_for
+from .actions import do_comment_alert, do_set_alert_status, do_tune_rule
 from .chart import alerts_chart
-from .models import Alert, ResponseAction, Severity, Threat
+from .forms import RuleTuningForm, duration_text
+from .live import rule_set
+from .models import Alert, ResponseAction, RuleSetting, Severity, Threat
 from .notify import send_test
 from .responses import do_revert_response
+from .rules import Rule
 
 PAGE = 100
 PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
@@ -132,3 +137,59 @@ def test_notification(
     if organisation is None:
         return redirect("detection:platform_alerts")
     return redirect("detection:alert_list", organisation.external_id)
+
+
+@require_GET
+@login_required
+def rule_list(request: AuthenticatedRequest, organisation_id: uuid.UUID) -> HttpResponse:
+    organisation = access_organisation(request.user, organisation_id)
+    settings = {s.rule_id: s for s in RuleSetting.objects.filter(organisation=organisation)}
+    rows = [
+        _rule_row(rule, settings.get(rule.id))
+        for rule in sorted(rule_set().rules, key=lambda r: (r.threat, r.id))
+    ]
+    return render(request, "detection/rule_list.html", {"organisation": organisation, "rows": rows})
+
+
+def _rule_row(rule: Rule, setting: RuleSetting | None) -> dict[str, object]:
+    """A rule as the organisation has it: each value tuned, or the rule file's."""
+    spec = rule.correlation
+    severity = (setting.severity if setting else "") or rule.severity
+    return {
+        "rule": rule,
+        "enabled": setting is None or setting.enabled,
+        "tuned": setting is not None,
+        "severity": dict(Severity.choices)[severity],
+        "threshold": (setting and setting.threshold) or (spec.gte if spec else None),
+        "window": duration_text((setting and setting.window_s) or spec.timespan) if spec else "",
+        "automatic": bool(setting and setting.automatic_responses) or rule.automatic,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require_step_up
+def rule_tune(
+    request: AuthenticatedRequest, organisation_id: uuid.UUID, rule_id: str
+) -> HttpResponse:
+    organisation = access_organisation(request.user, organisation_id)
+    rule = rule_set().by_id().get(rule_id)
+    if rule is None:
+        raise Http404("rule")
+    setting = RuleSetting.objects.filter(organisation=organisation, rule_id=rule.id).first()
+    form = RuleTuningForm(rule, setting, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        do_tune_rule(
+            organisation,
+            rule,
+            enabled=data["enabled"],
+            threshold=data.get("threshold"),
+            window_s=data.get("window"),
+            severity=data["severity"],
+            automatic_responses=data.get("automatic_responses", False),
+            acting_user=request.user,
+        )
+        messages.success(request, _("Le réglage de la règle est enregistré."))
+        return redirect("detection:rule_list", organisation.external_id)
+    context = {"organisation": organisation, "rule": rule, "form": form}
+    return render(request, "detection/rule_tune.html", context)

@@ -135,8 +135,9 @@ class Command(BaseCommand):
 
     def _record(self, ruleset: RuleSet, events: Iterable[Event]) -> None:
         from telegarde.security.detection.actions import do_record_hit
+        from telegarde.security.detection.tuning import OrganisationTunings
 
-        engine = Engine(ruleset.rules)
+        engine = Engine(ruleset.rules, tune=OrganisationTunings())
         raised = 0
         for event in events:
             for hit in engine.process(event):
