@@ -60,35 +60,31 @@ def access_thread(user: User, external_id: uuid.UUID) -> Thread:
     return thread
 
 
-def _active(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
-    return memberships.filter(user__is_active=True).select_related("user", "organisation")
+def _correspondents(user: User, role: str, where_user_is: str) -> QuerySet[Membership]:
+    """Active ``role`` memberships of the organisations where ``user`` is ``where_user_is``."""
+    return (
+        Membership.objects.filter(
+            role=role, organisation__in=organisations_for(user, where_user_is), user__is_active=True
+        )
+        .exclude(user=user)
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__last_name", "user__first_name")
+    )
 
 
 def practitioners_to_write_to(user: User) -> QuerySet[Membership]:
     """For a patient: the practitioners of the organisations where they are a patient."""
-    return _active(
-        Membership.objects.filter(
-            role=Role.PRACTITIONER, organisation__in=organisations_for(user, Role.PATIENT)
-        ).exclude(user=user)
-    ).order_by("organisation__name", "user__last_name", "user__first_name")
+    return _correspondents(user, Role.PRACTITIONER, Role.PATIENT)
 
 
 def patients_to_write_to(user: User) -> QuerySet[Membership]:
     """For a practitioner: the patients of the organisations where they practise."""
-    return _active(
-        Membership.objects.filter(
-            role=Role.PATIENT, organisation__in=organisations_for(user, Role.PRACTITIONER)
-        ).exclude(user=user)
-    ).order_by("organisation__name", "user__last_name", "user__first_name")
+    return _correspondents(user, Role.PATIENT, Role.PRACTITIONER)
 
 
 def colleagues_to_write_to(user: User) -> QuerySet[Membership]:
     """For a practitioner: the other practitioners of the organisations where they practise."""
-    return _active(
-        Membership.objects.filter(
-            role=Role.PRACTITIONER, organisation__in=organisations_for(user, Role.PRACTITIONER)
-        ).exclude(user=user)
-    ).order_by("organisation__name", "user__last_name", "user__first_name")
+    return _correspondents(user, Role.PRACTITIONER, Role.PRACTITIONER)
 
 
 @rule("message.read_thread")

@@ -60,6 +60,16 @@ def _label(membership: Membership) -> str:
     return f"{membership.user.display_name} — {membership.organisation.name}"
 
 
+def _start(recipient: Membership, patient: User, kind: str = Thread.Kind.PATIENT) -> dict[str, Any]:
+    """What ``do_start_thread`` needs: a thread at the recipient's organisation."""
+    return {
+        "organisation": recipient.organisation,
+        "patient": patient,
+        "kind": kind,
+        "recipient": recipient.user,
+    }
+
+
 class NewThreadForm(forms.Form):
     """To one of my practitioners (as a patient), to one of my patients, or to a colleague
     about one of my patients (as a practitioner): only what the access helpers offer."""
@@ -115,26 +125,11 @@ class NewThreadForm(forms.Form):
                 raise ValidationError(
                     {"about": _("Ce patient n'est pas suivi dans l'organisation de ce confrère.")}
                 )
-            self.start = {
-                "organisation": colleague.organisation,
-                "patient": about.user,
-                "kind": Thread.Kind.COLLEAGUES,
-                "recipient": colleague.user,
-            }
+            self.start = _start(colleague, about.user, Thread.Kind.COLLEAGUES)
         elif key in self.patients:
-            patient = self.patients[key]
-            self.start = {
-                "organisation": patient.organisation,
-                "patient": patient.user,
-                "kind": Thread.Kind.PATIENT,
-                "recipient": patient.user,
-            }
+            # To a patient of mine: the thread is with them and about them.
+            self.start = _start(self.patients[key], self.patients[key].user)
         elif key in self.practitioners:
-            practitioner = self.practitioners[key]
-            self.start = {
-                "organisation": practitioner.organisation,
-                "patient": self.user,
-                "kind": Thread.Kind.PATIENT,
-                "recipient": practitioner.user,
-            }
+            # To one of my practitioners: the thread is about me.
+            self.start = _start(self.practitioners[key], self.user)
         return cleaned
