@@ -28,21 +28,10 @@ PRECEDENCE = (
     Verdict.EMPTY,
     Verdict.BAD_NAME,
 )
-# Verdicts that put a file in quarantine (a threat, for the security officer to review);
-# the others refuse a file that is merely not acceptable.
-QUARANTINE = frozenset(
-    {
-        Verdict.MALWARE,
-        Verdict.SUSPICIOUS,
-        Verdict.PDF_JAVASCRIPT,
-        Verdict.PDF_LAUNCH,
-        Verdict.PDF_OPEN_ACTION,
-        Verdict.PDF_EMBEDDED_FILES,
-        Verdict.PDF_XFA,
-        Verdict.PDF_RICH_MEDIA,
-        Verdict.PDF_ENCRYPTED,
-    }
-)
+# Verdicts that put a file in quarantine (a threat, for the security officer to review):
+# those that come first in the precedence, down to the encrypted PDF. The others refuse
+# a file that is merely not acceptable.
+QUARANTINE = frozenset(PRECEDENCE[: PRECEDENCE.index(Verdict.PDF_ENCRYPTED) + 1])
 
 
 @dataclass(frozen=True)

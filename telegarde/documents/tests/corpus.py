@@ -17,14 +17,20 @@ from PIL import Image
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
-def pdf_from_objects(objects: list[bytes], *, root: int = 1) -> bytes:
-    """A well-formed PDF (with a correct xref table) from numbered object bodies."""
+def _pdf_body(objects: list[bytes]) -> tuple[io.BytesIO, list[int]]:
+    """The header and numbered objects of a PDF, and where each object starts."""
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(out.tell())
         out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    return out, offsets
+
+
+def pdf_from_objects(objects: list[bytes], *, root: int = 1) -> bytes:
+    """A well-formed PDF (with a correct xref table) from numbered object bodies."""
+    out, offsets = _pdf_body(objects)
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
@@ -72,12 +78,7 @@ def pdf_with_object_stream_javascript() -> bytes:
         + b"\nendstream",
     ]
     # A cross-reference stream is required for objects in object streams.
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    out, offsets = _pdf_body(objects)
     xref_offset = out.tell()
     rows = [struct.pack(">BIH", 0, 0, 65535)]
     rows += [struct.pack(">BIH", 1, offset, 0) for offset in offsets]
