@@ -59,8 +59,26 @@ def test_an_attachment_is_being_checked_then_available(
     document.refresh_from_db()
     assert document.status == Document.Status.CLEAN
     shown = page(client, patient_thread)
+    download = reverse("documents:download", args=[document.external_id])
     assert "en cours de vérification" not in shown
-    assert "analyse.txt" in shown
+    assert f'href="{download}"' in shown
+    assert client.get(download).status_code == 200
+
+
+@pytest.mark.parametrize("who", ["other_patient", "other_practitioner", "outsider"])
+def test_strangers_cannot_download_it(
+    personas: Personas, login: Any, client: Any, patient_thread: Thread, who: str
+) -> None:
+    reply(login(personas.patient), patient_thread, SimpleUploadedFile("a.txt", RESULTS))
+    document = Attachment.objects.get().document
+    do_scan_document(document)
+    client.logout()
+
+    response = login(getattr(personas, who)).get(
+        reverse("documents:download", args=[document.external_id])
+    )
+
+    assert response.status_code == 404
 
 
 def test_the_practitioner_sees_it_pending_without_a_link(
