@@ -9,8 +9,11 @@ temporary TELEGARDE_VAR_DIR, migrated, demo data), then starts two servers with
    saturation; the flood is sent at ``--flood-factor`` (10) times that rate;
 2. overhead: signed-in patients loading their home page at saturation, on each server
    (ABBA rounds), legitimate load only: ``overhead_ratio`` = on / off;
-3. phases, each with the same legitimate load (signed-in patients browsing their home
-   page and its stylesheet, paced, each from its own 127.0.0.x address):
+3. phases, each with the same legitimate load: signed-in patients browsing (home page
+   and stylesheet, their appointments, the booking search and a practitioner's free
+   slots, paced, each from its own 127.0.0.x address) and booking one slot per phase
+   (bench/booking.py); and two consultations in progress, practitioner and patient on
+   the room's signalling WebSocket, pinging and chatting (bench/signalling.py):
    (a) ``idle``: legitimate load only (shield-off server);
    (b) ``off``: + the flood, shield off;
    (c) ``on``: + the flood, shield on.
@@ -18,7 +21,11 @@ temporary TELEGARDE_VAR_DIR, migrated, demo data), then starts two servers with
    127.1.0.0/16, one keep-alive connection each, requests pipelined at a fixed
    rate (open loop), alternating the landing page and the login form.
 
-Legitimate success = a 200 within 10 s. The last line printed is one JSON object.
+Legitimate success = a 200 within 10 s (page loads), a 302 to the new appointment
+(bookings), a pong or a chat line delivered to the peer within 10 s (signalling). With
+a Redis answering on 127.0.0.1:6379 (``--redis auto``, the default) the servers run with
+it: several workers need a shared channel layer for a room's two sockets to talk. The
+last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import multiprocessing
 import os
 import re
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +50,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench import signalling
+from bench.booking import (
+    MINE_PATH,
+    SEARCH_PATH,
+    SLOTS_LINK,
+    BookingTally,
+    Browser,
+    book_from,
+    copy_cookies,
+)
 from bench.http import (
     HOST,
     LOAD_CPU,
@@ -77,6 +96,12 @@ ATTACK_PATHS = ("/", LOGIN_PATH)
 LEGIT_TIMEOUT_S = 10.0
 WORKERS = 2
 LEGIT_SHARE = 0.3
+# Two consultations in progress: (patient, practitioner), each party on its own address.
+CONSULTATIONS = (
+    ("louise.dubois@demo.telegarde.fr", "dr.benali@demo.telegarde.fr"),
+    ("marc.petit@demo.telegarde.fr", "dr.martin@demo.telegarde.fr"),
+)
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,7 @@ class Plan:
     sources: int
     flood_factor: float
     depth: int
+    redis: str = "auto"  # "auto", "none" or a redis:// URL
 
 
 QUICK = Plan(5.0, 2.0, 3.0, 1, 6, 0.3, 256, 10.0, 32)
@@ -112,23 +138,31 @@ class Visitor:
     source: str
     cookies: Cookies
     paths: tuple[str, ...]
+    slots_path: str
 
 
 async def visitors(port: int, count: int) -> list[Visitor]:
     """``count`` signed-in patients, each on its own address, with the stylesheet the
-    home page links."""
+    home page links and one practitioner's free slots (linked by the search page)."""
     result: list[Visitor] = []
     for index in range(count):
         source = f"127.0.0.{10 + index}"
         cookies = await sign_in_as(port, DEMO_PATIENTS[index % len(DEMO_PATIENTS)], source=source)
-        page = await fetch(
-            HOST, port, "GET", HOME_PATH, headers=browser_headers(cookies), source=source
-        )
-        if page.status != 200:
-            raise BenchError(f"GET {HOME_PATH} as a signed-in patient answered {page.status}")
-        css = re.search(rb'href="(/static/[^"]+\.css)"', page.body)
-        paths = (HOME_PATH, css.group(1).decode()) if css else (HOME_PATH,)
-        result.append(Visitor(source, cookies, paths))
+        pages = {}
+        for path in (HOME_PATH, SEARCH_PATH):
+            pages[path] = await fetch(
+                HOST, port, "GET", path, headers=browser_headers(cookies), source=source
+            )
+            if pages[path].status != 200:
+                raise BenchError(f"GET {path} as a signed-in patient answered {pages[path].status}")
+        css = re.search(rb'href="(/static/[^"]+\.css)"', pages[HOME_PATH].body)
+        links = sorted(set(SLOTS_LINK.findall(pages[SEARCH_PATH].body)))
+        if not links:
+            raise BenchError(f"GET {SEARCH_PATH} lists no practitioner to book with")
+        slots = links[index % len(links)].decode()
+        style = [css.group(1).decode()] if css else []
+        paths = (HOME_PATH, *style, MINE_PATH, SEARCH_PATH, slots)
+        result.append(Visitor(source, cookies, paths, slots))
     return result
 
 
@@ -159,54 +193,61 @@ def _ms(value: float | None) -> float | None:
 
 
 async def legit_client(
-    port: int, visitor: Visitor, think_s: float, stop: float, tally: Tally
+    port: int,
+    visitor: Visitor,
+    think_s: float,
+    stop: float,
+    tally: Tally,
+    booking: BookingTally,
+    first_step: int,
 ) -> None:
-    """A patient clicking around: one request at a time, a pause between them. A
-    request that fails or takes longer than LEGIT_TIMEOUT_S counts as a failure."""
+    """A patient clicking around: one request at a time, a pause between them, and one
+    booking on the first free-slots page of the phase. A page that fails or takes longer
+    than LEGIT_TIMEOUT_S counts as a failure. The browser starts each phase with the
+    cookies of its sign-in and keeps what the server sets, as a browser does."""
     clock = time.perf_counter
-    step = 0
-    writer: asyncio.StreamWriter | None = None
-    reader: asyncio.StreamReader | None = None
+    browser = Browser(port, visitor.source, copy_cookies(visitor.cookies), LEGIT_TIMEOUT_S)
+    step = first_step
+    booked = False
     while clock() < stop:
         path = visitor.paths[step % len(visitor.paths)]
         step += 1
-        request = build_request(
-            "GET", path, host=f"{HOST}:{port}", headers=browser_headers(visitor.cookies)
-        )
         sent = clock()
         try:
-            async with asyncio.timeout(LEGIT_TIMEOUT_S):
-                if writer is None:
-                    reader, writer = await open_connection(HOST, port, source=visitor.source)
-                assert reader is not None
-                writer.write(request)
-                await writer.drain()
-                response = await read_response(reader)
+            response = await browser.request("GET", path)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ProtocolError):
+            tally.failed += 1
+            tally.statuses[0] += 1
+        else:
             tally.statuses[response.status] += 1
             if response.status == 200:
                 tally.ok += 1
                 tally.latencies.append((clock() - sent) * 1000)
             else:
                 tally.failed += 1
-            if not response.keep_alive:
-                writer.close()
-                writer = None
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, ProtocolError):
-            tally.failed += 1
-            tally.statuses[0] += 1
-            if writer is not None:
-                writer.close()
-            writer = None
+            if not booked and path == visitor.slots_path and response.status == 200:
+                booked = True
+                await asyncio.sleep(think_s)  # choosing a slot
+                with contextlib.suppress(
+                    OSError, TimeoutError, asyncio.IncompleteReadError, ProtocolError
+                ):
+                    await book_from(browser, response.body, booking, clock)
         await asyncio.sleep(think_s)
-    if writer is not None:
-        writer.close()
+    browser.close()
 
 
-async def legit_load(port: int, people: list[Visitor], plan: Plan, duration: float) -> Tally:
-    tally = Tally()
+async def legit_load(
+    port: int, people: list[Visitor], plan: Plan, duration: float
+) -> tuple[Tally, BookingTally]:
+    tally, booking = Tally(), BookingTally()
     stop = time.perf_counter() + duration
-    await asyncio.gather(*(legit_client(port, v, plan.think_s, stop, tally) for v in people))
-    return tally
+    await asyncio.gather(
+        *(
+            legit_client(port, v, plan.think_s, stop, tally, booking, index)
+            for index, v in enumerate(people)
+        )
+    )
+    return tally, booking
 
 
 # --- The flood (a process of its own) ------------------------------------------------------
@@ -307,7 +348,12 @@ async def _flood(
 
 
 async def phase(
-    name: str, server: Server, people: list[Visitor], plan: Plan, flood_rate: float | None
+    name: str,
+    server: Server,
+    people: list[Visitor],
+    parties: list[signalling.Party],
+    plan: Plan,
+    flood_rate: float | None,
 ) -> dict[str, Any]:
     process = None
     if flood_rate is not None:
@@ -326,8 +372,17 @@ async def phase(
         )
         process.start()
         await asyncio.sleep(1.0)  # the flood is on before the measurement starts
-    tally = await legit_load(server.port, people, plan, plan.phase_s)
-    result: dict[str, Any] = {"phase": name, "server": server.name, "legit": tally.as_dict()}
+    (tally, booking), calls = await asyncio.gather(
+        legit_load(server.port, people, plan, plan.phase_s),
+        signalling.signalling_load(server.port, parties, plan.phase_s),
+    )
+    result: dict[str, Any] = {
+        "phase": name,
+        "server": server.name,
+        "legit": tally.as_dict(),
+        "booking": booking.as_dict(),
+        "signalling": calls.as_dict(),
+    }
     if process is not None:
         result["attack"] = await asyncio.to_thread(out.get, True, plan.phase_s + 60)
         await asyncio.to_thread(process.join, 30)
@@ -375,11 +430,76 @@ async def saturated_throughput(server: Server, people: list[Visitor], seconds: f
     return ok / seconds
 
 
+# --- Installation ----------------------------------------------------------------------------
+
+
+def shared_redis(choice: str, env: dict[str, str]) -> str | None:
+    """Point both servers at a Redis (``env`` is updated) unless ``choice`` is "none" or,
+    with "auto", none answers locally. Without it each worker process has its own
+    channel layer, and a room's two sockets on different workers do not hear each other."""
+    url = REDIS_URL if choice == "auto" else None if choice == "none" else choice
+    if url is None or (choice == "auto" and not _redis_answers()):
+        print(
+            "note: no shared Redis; the channel layer is per worker, so chat between "
+            "two sockets on different workers is lost (channel_layer: memory)",
+            flush=True,
+        )
+        return None
+    env.update(
+        TELEGARDE_REDIS_URL=url,
+        TELEGARDE_REDIS_PREFIX=f"bench-flood-{os.getpid()}",
+        TELEGARDE_DETECTION_MODE="inline",  # as the embedded profile: no stream reader here
+    )
+    return url
+
+
+def _redis_answers() -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), 1) as conn:
+        conn.settimeout(1)
+        conn.sendall(b"PING\r\n")
+        return conn.recv(16).startswith(b"+PONG")
+    return False
+
+
+def forget_redis_keys(url: str, prefix: str) -> None:
+    """Delete this run's keys (budgets, channel layer, cache) from the shared Redis."""
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+
+
+def consultation_setup(env: dict[str, str], var_dir: Path) -> dict[str, Any]:
+    """The consultations' appointments and the practitioners' TOTP seeds (helper process
+    with the installation's settings), plus which channel layer the servers use."""
+    out = var_dir / "consultations.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench._flood_setup", str(out)]
+        + [f"{patient}:{practitioner}" for patient, practitioner in CONSULTATIONS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"setting up the consultations failed:\n{done.stderr[-2000:]}")
+    setup: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    setup["channel_layer"] = "redis" if "TELEGARDE_REDIS_URL" in env else "memory"
+    return setup
+
+
 # --- Main ----------------------------------------------------------------------------------
 
 
-async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
+async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dict[str, Any]:
     people = await visitors(off.port, plan.legit_clients)
+    # Signed in on the off server: sessions live in the shared database, and a TOTP code
+    # is accepted once, so each practitioner signs in once for both servers.
+    parties = await signalling.consultations(
+        off.port, list(CONSULTATIONS), setup["appointments"], setup["totp"]
+    )
     cap = await capacity(off, plan)
     flood_rate = max(plan.flood_factor * cap, 500.0)
     print(
@@ -401,17 +521,33 @@ async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
     think_s = max(plan.think_s, len(people) / (LEGIT_SHARE * off_rps))
     plan = Plan(**{**plan.__dict__, "think_s": think_s})
     print(
-        f"legitimate load: {len(people)} patients, one request every {think_s:.2f} s each",
+        f"legitimate load: {len(people)} patients, one request every {think_s:.2f} s each, "
+        f"one booking each per phase; {len(CONSULTATIONS)} consultations on their "
+        f"signalling sockets (ping every {signalling.PING_EVERY_S:g} s, "
+        f"chat every {signalling.CHAT_EVERY_S:g} s)",
         flush=True,
     )
     phases = [
-        await phase("idle", off, people, plan, None),
-        await phase("off", off, people, plan, flood_rate),
-        await phase("on", on, people, plan, flood_rate),
+        await phase("idle", off, people, parties, plan, None),
+        await phase("off", off, people, parties, plan, flood_rate),
+        await phase("on", on, people, parties, plan, flood_rate),
     ]
     for item in phases:
         print(json.dumps(item), flush=True)
     idle, flood_off, flood_on = (p["legit"] for p in phases)
+    per_phase: dict[str, Any] = {}
+    for item in phases:
+        name, booking, calls = item["phase"], item["booking"], item["signalling"]
+        per_phase |= {
+            f"booking_success_{name}": booking["success"],
+            f"booking_attempts_{name}": booking["attempts"],
+            f"booking_p95_ms_{name}": booking["p95_ms"],
+            f"signalling_success_{name}": calls["success"],
+            f"signalling_p50_ms_{name}": calls["p50_ms"],
+            f"signalling_p95_ms_{name}": calls["p95_ms"],
+            f"chat_delivery_p95_ms_{name}": calls["chat_p95_ms"],
+            f"signalling_drops_{name}": calls["drops"] + calls["connect_failures"],
+        }
     on_rps = sum(overhead["on"]) / len(overhead["on"])
 
     def ratio(a: float | None, b: float | None) -> float | None:
@@ -430,6 +566,7 @@ async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
         "legit_requests_idle": idle["requests"],
         "legit_requests_off": flood_off["requests"],
         "legit_requests_on": flood_on["requests"],
+        **per_phase,
         "attacker_accepted_rate_off": phases[1]["attack"]["accepted_rate"],
         "attacker_accepted_rate_on": phases[2]["attack"]["accepted_rate"],
         "attacker_accepted_rps_off": phases[1]["attack"]["accepted_rps"],
@@ -445,6 +582,7 @@ async def run(on: Server, off: Server, plan: Plan) -> dict[str, Any]:
         "legit_think_s": round(think_s, 2),
         "phase_s": plan.phase_s,
         "workers": WORKERS,
+        "channel_layer": setup["channel_layer"],
     }
 
 
@@ -456,6 +594,12 @@ def parse_plan(argv: Sequence[str] | None) -> Plan:
     parser.add_argument("--phase", type=float, help="seconds per phase")
     parser.add_argument("--sources", type=int, help="attacker source addresses (>= 200)")
     parser.add_argument("--flood-factor", type=float, help="flood rate / measured capacity")
+    parser.add_argument(
+        "--redis",
+        default="auto",
+        help="the servers' TELEGARDE_REDIS_URL: auto (the local Redis when it answers), "
+        "none (each worker's memory), or a redis:// URL",
+    )
     args = parser.parse_args(argv)
     base = QUICK if args.quick else FULL
     plan = Plan(
@@ -464,6 +608,7 @@ def parse_plan(argv: Sequence[str] | None) -> Plan:
             "phase_s": args.phase or base.phase_s,
             "sources": args.sources or base.sources,
             "flood_factor": args.flood_factor or base.flood_factor,
+            "redis": args.redis,
         }
     )
     if plan.phase_s <= 0 or not 1 <= plan.sources <= 16384 or plan.flood_factor <= 0:
@@ -496,12 +641,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             var_dir = Path(tmp)
             env = server_environment(var_dir)
+            redis_url = shared_redis(plan.redis, env)
+            if redis_url is not None:
+                stack.callback(forget_redis_keys, redis_url, env["TELEGARDE_REDIS_PREFIX"])
             prepare_installation(env)
+            setup = consultation_setup(env, var_dir)
             on = flood_server("on", free_port(), var_dir)
             off = flood_server("off", free_port(), var_dir)
             stack.callback(on.stop)
             stack.callback(off.stop)
-            figures = asyncio.run(_start_and_run(on, off, env, plan, pinned))
+            figures = asyncio.run(_start_and_run(on, off, env, plan, pinned, setup))
     except BenchError as error:
         print(f"bench.flood: {error}", file=sys.stderr)
         return 1
@@ -514,12 +663,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _start_and_run(
-    on: Server, off: Server, env: dict[str, str], plan: Plan, pinned: bool
+    on: Server, off: Server, env: dict[str, str], plan: Plan, pinned: bool, setup: dict[str, Any]
 ) -> dict[str, Any]:
     on.start(env, pin=pinned)
     off.start({**env, "TELEGARDE_SHIELD": "0"}, pin=pinned)
     await asyncio.gather(on.wait_ready(), off.wait_ready())
-    return await run(on, off, plan)
+    return await run(on, off, plan, setup)
 
 
 if __name__ == "__main__":
