@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import F, Min
 from django.utils import timezone
 
@@ -92,7 +92,8 @@ class ScanThread:
             scan_due()
             delay = next_due_in()
         finally:
-            close_old_connections()
+            # This thread's own connection: not held open between wake-ups.
+            connection.close()
         if delay is not None:
             self._schedule(delay + 0.5)
 
