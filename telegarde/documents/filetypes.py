@@ -3,6 +3,7 @@ which names are acceptable."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -65,6 +66,11 @@ _MARKUP_MARKERS = (
 )
 
 
+# Control characters (Unicode category Cc) other than tab, line feed, form feed and
+# carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def detect(data: bytes) -> tuple[FileType | None, str]:
     """The allowed type ``data`` is, or None and a short label of what it looks like."""
     if data.startswith(b"%PDF-"):
@@ -94,7 +100,7 @@ def text_problem(data: bytes) -> str | None:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return "binary"
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
+    if _CONTROL.search(text):
         return "binary"
     head = data[:4096].lower()
     if any(marker in head for marker in _MARKUP_MARKERS):
