@@ -150,6 +150,30 @@ def test_it_sends_a_parseable_syslog_line(fmt: str, raise_alert: Any) -> None:
         assert json.loads(message)["rule"]["id"] == "sas_mismatch"
 
 
+@pytest.mark.django_db
+def test_it_sends_syslog_over_tcp_with_octet_counting(raise_alert: Any) -> None:
+    alert = raise_alert()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(5)
+        with override_settings(
+            DETECTION_SYSLOG=f"tcp://127.0.0.1:{server.getsockname()[1]}",
+            DETECTION_SYSLOG_FORMAT="ecs",
+        ):
+            delivery = Delivery.objects.create(alert=alert, channel="syslog")
+            deliver(delivery.pk)
+        conn, _ = server.accept()
+        with conn:
+            received = b""
+            while chunk := conn.recv(65535):
+                received += chunk
+    # RFC 6587: "<length> <message>", so a SIEM reading the stream finds each message whole.
+    length, _, message = received.partition(b" ")
+    assert int(length) == len(message) and message.startswith(b"<82>1 ")
+    assert json.loads(message.split(b" ", 7)[7])["rule"]["id"] == "sas_mismatch"
+
+
 def test_cef_escapes_separators() -> None:
     from types import SimpleNamespace
 

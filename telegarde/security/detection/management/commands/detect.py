@@ -96,7 +96,7 @@ class Command(BaseCommand):
         if options["print"]:
             self._print_as_raised(ruleset, events)
         else:
-            self._record(ruleset, events)
+            self._record(ruleset, events, following=True)
 
     def _print_as_raised(self, ruleset: RuleSet, events: Iterable[Event]) -> None:
         engine = Engine(ruleset.rules)
@@ -133,7 +133,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(alert.as_dict(), ensure_ascii=False, sort_keys=True))
         self.stderr.write(f"{engine.events} event(s), {alerts.raised} alert(s)")
 
-    def _record(self, ruleset: RuleSet, events: Iterable[Event]) -> None:
+    def _record(
+        self, ruleset: RuleSet, events: Iterable[Event], *, following: bool = False
+    ) -> None:
         from telegarde.security.detection.actions import do_record_hit
         from telegarde.security.detection.tuning import OrganisationTunings
 
@@ -141,7 +143,8 @@ class Command(BaseCommand):
         raised = 0
         for event in events:
             for hit in engine.process(event):
-                close_old_connections()  # --follow runs for days between two hits
+                if following:
+                    close_old_connections()  # days may pass between two hits
                 result = do_record_hit(hit)
                 raised += bool(result and result[1])
         self.stderr.write(f"{engine.events} line(s), {raised} new alert(s)")
