@@ -7,8 +7,12 @@ from functools import lru_cache
 STATIC_PREFIXES = ("/static/", "/favicon.ico", "/robots.txt")
 HEALTH_PATHS = ("/healthz",)
 LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe")
-# Booking pages of the scheduling app (public booking and the patient's own).
-BOOKING_PREFIXES = ("/rendez-vous/", "/prendre-rendez-vous/", "/api/rendez-vous/")
+# Booking proper: what a rush of people looking for a slot loads (search, a practitioner's
+# free slots, the booking form). The rest of /rendez-vous/ is people's own appointments, a
+# practitioner's agenda and availability: pages, never behind the booking queue.
+BOOKING_PREFIXES = ("/prendre-rendez-vous/", "/api/rendez-vous/")
+SCHEDULING = "/rendez-vous/"
+PRACTITIONER_PAGES = ("", "reserver/")
 # Document uploads (telegarde/documents) and messages that may carry attachments
 # (telegarde/messaging): a larger body cap and a longer body deadline.
 UPLOAD_PREFIXES = ("/documents/depot/", "/messages/envoi/")
@@ -25,13 +29,25 @@ def classify_path(path: str) -> str:
         return "health"
     if path.startswith(LOGIN_PREFIXES):
         return "login"
-    if path.startswith(BOOKING_PREFIXES):
+    if path.startswith(BOOKING_PREFIXES) or _books(path):
         return "booking"
     if path.startswith(UPLOAD_PREFIXES):
         return "upload"
     if path.startswith(API_PREFIXES):
         return "api"
     return "page"
+
+
+def _books(path: str) -> bool:
+    """The scheduling search, ``praticiens/<id>/`` (free slots) and its ``reserver/``."""
+    if not path.startswith(SCHEDULING):
+        return False
+    rest = path[len(SCHEDULING) :]
+    if rest == "":
+        return True
+    section, _, after = rest.partition("/")
+    _practitioner, slash, page = after.partition("/")
+    return section == "praticiens" and bool(slash) and page in PRACTITIONER_PAGES
 
 
 def classify(scope_type: str, path: str) -> str:

@@ -52,3 +52,14 @@ async def test_it_admits_a_ticket_once_the_line_reaches_it() -> None:
     assert all(a.status == 200 for a in answers)  # a fast line: nobody waits
     assert "telegarde_file=" in answers[0].headers["set-cookie"]
     assert len(inner.scopes) == 29
+
+
+async def test_own_appointments_and_the_agenda_are_never_queued_in_a_booking_rush() -> None:
+    app, inner = shield(dataclasses.replace(ShieldSettings(), queue_rate=0.001))
+    assert (await request(app, "/rendez-vous/", peer="198.51.100.1")).status == 200
+    assert (await request(app, "/rendez-vous/", peer="198.51.100.2")).status == 503  # the rush
+    appointment = "/rendez-vous/6f0c8d39-2b7e-4d4f-8a43-0c9e5f3b9a21/"
+    for path in ("/rendez-vous/mes-rendez-vous/", appointment, "/rendez-vous/agenda/"):
+        answer = await request(app, path, peer="198.51.100.3")
+        assert answer.status == 200 and "set-cookie" not in answer.headers, path
+    assert len(inner.scopes) == 4
