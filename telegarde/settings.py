@@ -594,6 +594,11 @@ DOCUMENTS_RETRY_SECONDS = env_int("TELEGARDE_DOCUMENTS_RETRY_SECONDS", 30, minim
 DOCUMENTS_RETRY_MAX_SECONDS = env_int("TELEGARDE_DOCUMENTS_RETRY_MAX_SECONDS", 3600, minimum=1)
 # --- end of Documents ---
 
+# --- Issued documents (telegarde/documents/issued): prescriptions, reports, /verify ---
+# Documents practitioners issue, verifiable by anyone (docs/issued-documents.md).
+INSTALLED_APPS.append("telegarde.documents.issued")
+# --- end of Issued documents ---
+
 # --- Key rotation (telegarde/core/rotation.py, docs/messaging.md) ---
 # Key-encryption keys that sealed data before the current TELEGARDE_DATA_KEY: still read,
 # never used to seal, until `telegarde keys rotate` has re-wrapped everything and

@@ -21,6 +21,8 @@ urlpatterns = [
     path("comptes/", include("telegarde.accounts.urls")),
     path("rendez-vous/", include("telegarde.scheduling.urls")),
     path("consultation/", include("telegarde.consultation.urls")),
+    # Issued documents (/documents/delivres/…) and the public /verify pages.
+    path("", include("telegarde.documents.issued.urls")),
     path("documents/", include("telegarde.documents.urls")),
     path("messages/", include("telegarde.messaging.urls")),
     path("status", consultation_views.status, name="status"),
