@@ -563,6 +563,9 @@ ICE = load_ice_settings(production=PRODUCTION)
 # Seconds a call may take to connect before the page proposes audio only, then the phone
 # (docs/consultation.md, degraded modes).
 CALL_CONNECT_TIMEOUT = env_int("TELEGARDE_CALL_CONNECT_TIMEOUT", 20, minimum=3)
+# Patients and guests may enter the waiting room from this many minutes before the
+# appointment (the practitioner at any time).
+ROOM_OPENS_MINUTES_BEFORE = env_int("TELEGARDE_ROOM_OPENS_MINUTES_BEFORE", 30, minimum=0)
 # --- end of ICE/TURN ---
 
 # --- Documents (telegarde/documents) ---

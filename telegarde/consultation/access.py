@@ -7,11 +7,14 @@ practitioner (signed in), or a guest who redeemed their one-time code in this se
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from telegarde.accounts.models import User
 from telegarde.core.permissions import has_perm, rule
@@ -69,6 +72,19 @@ def access_room(
     if room is None or participant is None or participant.state == Participant.State.REFUSED:
         raise Http404("room")
     return room, participant
+
+
+def opens_at(room: Room) -> datetime:
+    """When patients and guests may enter the waiting room."""
+    minutes = settings.ROOM_OPENS_MINUTES_BEFORE
+    return room.appointment.starts_at - timedelta(minutes=minutes)
+
+
+def too_early(room: Room, participant: Participant) -> bool:
+    """True for a patient or guest before the waiting room opens (never the practitioner)."""
+    if participant.role == Participant.Role.PRACTITIONER:
+        return False
+    return timezone.now() < opens_at(room)
 
 
 def access_record(user: User, external_id: uuid.UUID) -> Room:

@@ -398,3 +398,29 @@ def do_record_consultation_read(room: Room, *, request: HttpRequest) -> None:
         target=patient,
         data={"reason": "appointment", "record": "consultation", "room": str(room.external_id)},
     )
+
+
+def do_record_early_entry(room: Room, participant: Participant, *, source_ip: str | None) -> None:
+    """A patient or guest tried to enter before the waiting room opens."""
+    _event(
+        "consultation.room.too_early",
+        room,
+        actor=participant.user,
+        source_ip=source_ip,
+        outcome="failure",
+        data={"participant": str(participant.external_id), "role": participant.role},
+    )
+
+
+def do_record_refused_message(
+    room: Room, participant: Participant, *, field: str, source_ip: str | None
+) -> None:
+    """A signalling message was refused (malformed, oversized, not allowed yet)."""
+    _event(
+        "consultation.signalling.refused",
+        room,
+        actor=participant.user,
+        source_ip=source_ip,
+        outcome="failure",
+        data={"participant": str(participant.external_id), "field": field[:64]},
+    )

@@ -21,18 +21,23 @@ from django.http import Http404
 from telegarde.accounts.sessions import realtime_session_usable
 
 from . import actions
-from .access import access_room
+from .access import access_room, too_early
 from .models import Participant, Room
 from .protocol import MAX_MESSAGE_BYTES, Message, ProtocolError, parse
 from .room_state import state_for
 
 CLOSE_FORBIDDEN = 4403
+CLOSE_SUPERSEDED = 4409
+CLOSE_TOO_EARLY = 4425
 CLOSE_ENDED = 4410
 CLOSE_TOO_FAST = 4429
 CLOSE_TOO_BIG = 1009
 RATE_PER_SECOND = 20.0
 RATE_BURST = 60.0
 MAX_VIOLATIONS = 5
+# Refused messages are recorded once per field and connection, a few fields at most, so a
+# misbehaving client cannot flood the event log.
+MAX_RECORDED_REFUSALS = 5
 
 
 def _client_ip(scope: dict[str, Any]) -> str | None:
@@ -54,9 +59,18 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.room.status == Room.Status.ENDED:
             await self.close(code=CLOSE_ENDED)
             return
+        if too_early(self.room, self.me):
+            await database_sync_to_async(actions.do_record_early_entry)(
+                self.room, self.me, source_ip=_client_ip(self.scope)
+            )
+            await self.close(code=CLOSE_TOO_EARLY)
+            return
         self.room_group = f"room.{self.room.external_id.hex}"
         self.own_group = f"participant.{self.me.external_id.hex}"
+        self.refusals_recorded: set[str] = set()
         await self.accept()
+        # One live connection per participant: a second tab takes over, the first closes.
+        await self.channel_layer.group_send(self.own_group, {"type": "room.superseded"})
         await self.channel_layer.group_add(self.room_group, self.channel_name)
         await self.channel_layer.group_add(self.own_group, self.channel_name)
         self.me = await database_sync_to_async(actions.do_join_room)(
@@ -87,11 +101,12 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
+            await self._refused("message", f"larger than {MAX_MESSAGE_BYTES} bytes")
             await self.close(code=CLOSE_TOO_BIG)
             return
         if not self._spend_token():
             self.violations += 1
-            await self._error("rate", "trop de messages : ralentissez")
+            await self._refused("rate", "trop de messages : ralentissez")
             if self.violations >= MAX_VIOLATIONS:
                 await self.close(code=CLOSE_TOO_FAST)
             return
@@ -99,9 +114,19 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             message = parse(text_data)
             await getattr(self, f"on_{message.type}")(message)
         except ProtocolError as exc:
-            await self._error(exc.field, exc.problem)
+            await self._refused(exc.field, exc.problem)
         except ValidationError as exc:
-            await self._error("action", " ".join(exc.messages))
+            await self._refused("action", " ".join(exc.messages))
+
+    async def _refused(self, field: str, problem: str) -> None:
+        """Tell this client only, and record the refusal (once per field)."""
+        await self._error(field, problem)
+        if field in self.refusals_recorded or len(self.refusals_recorded) >= MAX_RECORDED_REFUSALS:
+            return
+        self.refusals_recorded.add(field)
+        await database_sync_to_async(actions.do_record_refused_message)(
+            self.room, self.me, field=field, source_ip=_client_ip(self.scope)
+        )
 
     def _spend_token(self) -> bool:
         now = time.monotonic()
@@ -264,6 +289,10 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         # refuse): what is said in the call reaches admitted participants only.
         if await database_sync_to_async(self._in_call)():
             await self._send(event["payload"])
+
+    async def room_superseded(self, event: dict[str, Any]) -> None:
+        await self._send({"type": "superseded"})
+        await self.close(code=CLOSE_SUPERSEDED)
 
     async def room_refused(self, event: dict[str, Any]) -> None:
         await self._send({"type": "refused"})

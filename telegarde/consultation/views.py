@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from telegarde.accounts.http import AuthenticatedRequest
 from telegarde.core.claims import HIGH, issue_priority_claim
+from telegarde.core.events import client_ip
 from telegarde.core.vault import open_text
 from telegarde.scheduling.models import Appointment
 
 from . import actions
-from .access import access_record, access_room, remember_guest, rooms_for
+from .access import access_record, access_room, opens_at, remember_guest, rooms_for, too_early
 from .forms import GuestCodeForm, GuestInvitationForm, NoteForm
 from .models import ChatMessage, Participant, Room, StatusNotice
 from .sas import words
@@ -45,9 +46,17 @@ def enter(request: AuthenticatedRequest, appointment_id: uuid.UUID) -> HttpRespo
     )
     if appointment is None:
         raise Http404("appointment")
+    lead = appointment.practitioner_id == user.pk
+    role = Participant.Role.PRACTITIONER if lead else Participant.Role.PATIENT
+    context = {"appointment": appointment, "opens_at": opens_at(Room(appointment=appointment))}
     if request.method == "GET":
-        return render(request, "consultation/enter.html", {"appointment": appointment})
+        early = too_early(Room(appointment=appointment), Participant(role=role))
+        return render(request, "consultation/enter.html", {**context, "early": early})
     room = actions.do_open_room(appointment)
+    me = room.participants.get(user=user)
+    if too_early(room, me):
+        actions.do_record_early_entry(room, me, source_ip=client_ip(request))
+        return render(request, "consultation/enter.html", {**context, "early": True}, status=409)
     # A consultation in progress goes first at the edge when the platform is saturated.
     issue_priority_claim(request, user, HIGH)
     return redirect("consultation:room", room_id=room.external_id)
@@ -57,6 +66,9 @@ def enter(request: AuthenticatedRequest, appointment_id: uuid.UUID) -> HttpRespo
 @require_GET
 def room(request: HttpRequest, room_id: uuid.UUID) -> HttpResponse:
     the_room, me = access_room(request.user, request.session, room_id)
+    if too_early(the_room, me):
+        context = {"appointment": the_room.appointment, "opens_at": opens_at(the_room)}
+        return render(request, "consultation/enter.html", {**context, "early": True})
     if the_room.status == Room.Status.ENDED:
         if request.user.is_authenticated:
             return redirect("consultation:record", room_id=room_id)

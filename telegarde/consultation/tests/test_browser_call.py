@@ -40,7 +40,9 @@ PRACTITIONER_ENTERS = "Ouvrir la salle de consultation"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     var = tmp_path_factory.mktemp("var")
     port = free_port()
-    with served_platform(var, port):
+    # The visit books the first free slot, which may be tomorrow morning: the waiting
+    # room opens early enough for it here (30 minutes before by default).
+    with served_platform(var, port, TELEGARDE_ROOM_OPENS_MINUTES_BEFORE=str(2 * 24 * 60)):
         yield Served(f"http://127.0.0.1:{port}", var)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -418,6 +419,52 @@ async def test_it_answers_an_invalid_message_with_the_field(
     assert (await doctor.next("error"))["field"] == field
     await doctor.send_json({"type": "ping"})
     assert (await doctor.until(lambda m: m["type"] != "state")) == {"type": "pong"}
+
+
+async def test_it_records_a_refused_message_once_per_field(call: Call, open_socket: Opener) -> None:
+    patient = await open_socket(call.personas.patient)
+
+    for _ in range(3):
+        await patient.send_text('{"type": "nonsense"}')
+        await patient.next("error")
+
+    refusals = await sync_to_async(
+        lambda: list(SecurityEvent.objects.filter(action="consultation.signalling.refused"))
+    )()
+    assert len(refusals) == 1
+    assert refusals[0].data["field"] == "type"
+    assert refusals[0].outcome == "failure"
+
+
+async def test_a_second_tab_takes_over_and_the_first_is_closed(
+    call: Call, open_socket: Opener
+) -> None:
+    first = await open_socket(call.personas.patient)
+    await first.next("state")
+    second = await open_socket(call.personas.patient)
+
+    seen, code = await first.closed()
+    assert code == 4409
+    assert {"type": "superseded"} in seen
+    await second.send_json({"type": "ping"})
+    assert (await second.until(lambda m: m["type"] != "state")) == {"type": "pong"}
+
+
+async def test_it_keeps_a_patient_out_until_the_waiting_room_opens(
+    call: Call, open_socket: Opener
+) -> None:
+    later = call.room.appointment.starts_at + timedelta(hours=3)
+    await sync_to_async(Appointment.objects.filter(pk=call.room.appointment.pk).update)(
+        starts_at=later, ends_at=later + timedelta(minutes=15)
+    )
+
+    assert (await open_socket(call.personas.patient, accepted=False)).refused == 4425
+    event = await sync_to_async(
+        SecurityEvent.objects.filter(action="consultation.room.too_early").get
+    )()
+    assert event.actor_id == str(call.personas.patient.external_id)
+    # The practitioner may open their room at any time.
+    await open_socket(call.personas.practitioner)
 
 
 async def test_it_closes_a_connection_that_floods(call: Call, open_socket: Opener) -> None:

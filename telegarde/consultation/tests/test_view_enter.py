@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from telegarde.conftest import Personas
+from telegarde.conftest import Personas, last_event
+from telegarde.consultation.actions import do_open_room
 from telegarde.consultation.models import Room
 from telegarde.scheduling.models import Appointment
 
@@ -64,3 +66,45 @@ def test_it_refuses_a_cancelled_appointment(
     Appointment.objects.filter(pk=appointment.pk).update(status="cancelled")
 
     assert login(personas.patient).post(url(appointment)).status_code == 404
+
+
+def _move_to_tomorrow(appointment: Appointment) -> None:
+    appointment.starts_at += timedelta(days=1)
+    appointment.ends_at += timedelta(days=1)
+    appointment.save(update_fields=["starts_at", "ends_at"])
+
+
+def test_it_tells_an_early_patient_when_the_waiting_room_opens(
+    personas: Personas, login: Any, appointment: Appointment
+) -> None:
+    _move_to_tomorrow(appointment)
+    client = login(personas.patient)
+
+    page = client.get(url(appointment))
+    assert b'id="too-early"' in page.content
+    assert b"Entrer en salle d" not in page.content
+
+    refused = client.post(url(appointment))
+    assert refused.status_code == 409
+    assert b'id="too-early"' in refused.content
+    assert last_event("consultation.room.too_early").outcome == "failure"
+
+
+def test_it_lets_the_practitioner_open_the_room_early(
+    personas: Personas, login: Any, appointment: Appointment
+) -> None:
+    _move_to_tomorrow(appointment)
+
+    assert login(personas.practitioner).post(url(appointment)).status_code == 302
+
+
+def test_an_early_patient_with_the_room_link_sees_the_opening_time(
+    personas: Personas, login: Any, appointment: Appointment
+) -> None:
+    _move_to_tomorrow(appointment)
+    room = do_open_room(appointment)
+
+    page = login(personas.patient).get(reverse("consultation:room", args=[room.external_id]))
+    assert page.status_code == 200
+    assert b'id="too-early"' in page.content
+    assert b'id="room-config"' not in page.content

@@ -41,6 +41,8 @@ function connect() {
     if (ended) return;
     if (event.code === 4403) return refused();
     if (event.code === 4410) return finish("hangup");
+    if (event.code === 4409) return stopped(text.superseded);
+    if (event.code === 4425) return stopped(text.tooEarly);
     $("connection").textContent = text.reconnecting;
     setTimeout(connect, reconnectDelay);
     reconnectDelay = Math.min(reconnectDelay * 2, 10000);
@@ -56,6 +58,7 @@ async function handle(message) {
     case "chat": return onChat(message);
     case "fingerprint_mismatch": return securityAlert();
     case "refused": return refused();
+    case "superseded": return stopped(text.superseded);
     case "ended": return finish(message.reason);
     case "error": console.warn("signalling error", message.field, message.message); return;
     default: return;
@@ -358,6 +361,14 @@ function finish(reason) {
   show("ended", true);
   $("ended-reason").textContent = reason === "sas_mismatch" ? text.endedSas : text.ended;
   socket?.close();
+}
+
+function stopped(message) {
+  ended = true;
+  hangUp();
+  show("waiting", false);
+  show("call", false);
+  $("connection").textContent = message;
 }
 
 function refused() {
