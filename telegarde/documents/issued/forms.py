@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +72,7 @@ class CopyForm(forms.Form):
     )
 
     def clean_file(self) -> bytes:
-        upload = cast(UploadedFile[bytes], self.cleaned_data["file"])
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
         if (upload.size or 0) > COPY_MAX_BYTES:
             raise forms.ValidationError(
                 _("Ce fichier dépasse 1 Mo : ce n'est pas un document délivré par Telegarde.")

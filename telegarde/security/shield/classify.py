@@ -6,7 +6,9 @@ from functools import lru_cache
 
 STATIC_PREFIXES = ("/static/", "/favicon.ico", "/robots.txt")
 HEALTH_PATHS = ("/healthz",)
-LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe")
+# The public verification of issued documents (telegarde/documents/issued) is here too:
+# each request tries a code, so guessers get the sign-in budget.
+LOGIN_PREFIXES = ("/comptes/connexion/", "/gestion/login/", "/comptes/mot-de-passe", "/verify/")
 # Booking proper: what a rush of people looking for a slot loads (search, a practitioner's
 # free slots, the booking form). The rest of /rendez-vous/ is people's own appointments, a
 # practitioner's agenda and availability: pages, never behind the booking queue.

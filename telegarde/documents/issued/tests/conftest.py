@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pikepdf
 import pytest
@@ -77,7 +77,7 @@ def qr_texts(data: bytes) -> list[str]:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             for image in page.get_images().values():
-                picture = pikepdf.PdfImage(image).as_pil_image()
+                picture = pikepdf.PdfImage(cast(pikepdf.Stream, image)).as_pil_image()
                 found += [code.text for code in zxingcpp.read_barcodes(picture)]
     return found
 
@@ -92,3 +92,14 @@ def with_javascript(data: bytes) -> bytes:
         pdf.save(out)
     return out.getvalue()
 
+
+def edited(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` as a forger would edit it: the page's text changed, the file rewritten."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0]
+        content = page.Contents.read_bytes()
+        assert old in content
+        page.Contents.write(content.replace(old, new))
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()

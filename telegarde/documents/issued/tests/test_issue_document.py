@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from telegarde.conftest import Personas, last_event
 from telegarde.consultation.models import Room
 from telegarde.documents.actions import do_upload_document, open_document
-from telegarde.documents.issued import actions, codes
+from telegarde.documents.issued import actions, codes, pdf
 from telegarde.documents.issued.actions import do_issue_document
 from telegarde.documents.issued.models import IssuedDocument
 from telegarde.documents.models import Document
@@ -154,7 +154,7 @@ def test_text_naming_active_content_stays_text(issue: Issue) -> None:
 def test_a_generated_pdf_with_active_content_is_never_filed(
     issue: Issue, monkeypatch: Any, documents_dir: Path
 ) -> None:
-    render = actions.render_pdf
+    render = pdf.render_pdf
     monkeypatch.setattr(actions, "render_pdf", lambda sheet: with_javascript(render(sheet)))
     with pytest.raises(ValidationError) as refused:
         issue()
