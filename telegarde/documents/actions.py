@@ -407,9 +407,14 @@ def do_record_document_download(document: Document, *, request: HttpRequest) -> 
 
 
 def do_record_documents_read(
-    patient: User, organisation: Organisation | None, *, request: HttpRequest
+    patient: User,
+    organisation: Organisation | None,
+    *,
+    request: HttpRequest,
+    record: str = "documents",
 ) -> None:
-    """Access audit: someone other than the patient read the patient's documents."""
+    """Access audit: someone other than the patient read the patient's documents (or,
+    with ``record``, another part of them: an issued document, their identity)."""
     if request.user.pk == patient.pk:
         return
     record_event(
@@ -417,5 +422,5 @@ def do_record_documents_read(
         request=request,
         organisation=organisation,
         target=patient,
-        data={"reason": "care_organisation", "record": "documents"},
+        data={"reason": "care_organisation", "record": record},
     )

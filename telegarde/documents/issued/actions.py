@@ -338,19 +338,3 @@ def do_verify_issued_document(
         data={**data, "reason": reason} if reason else data,
     )
     return Verification(issued, matches)
-
-
-def do_record_patient_read(
-    patient: User, organisation: Organisation | None, *, record: str, request: HttpRequest
-) -> None:
-    """Access audit: someone other than the patient read the patient's identity or an
-    issued document's page (DESIGN §4 rule 2)."""
-    if request.user.pk == patient.pk:
-        return
-    record_event(
-        "patient.record.viewed",
-        request=request,
-        organisation=organisation,
-        target=patient,
-        data={"reason": "care_organisation", "record": record},
-    )

@@ -23,6 +23,7 @@ from telegarde.consultation.access import access_record
 from telegarde.consultation.models import Room
 from telegarde.core.permissions import has_perm
 from telegarde.core.vault import open_text
+from telegarde.documents.actions import do_record_documents_read
 from telegarde.scheduling.forms import apply_errors
 
 from . import actions, codes
@@ -98,7 +99,7 @@ def _issue(
         else:
             messages.success(request, _("Le document est délivré et ajouté au dossier du patient."))
             return redirect("issued:detail", issued.external_id)
-    actions.do_record_patient_read(patient, organisation, record="identity", request=request)
+    do_record_documents_read(patient, organisation, record="identity", request=request)
     context = {"form": form, "kind": kind, "patient": patient, "room": room}
     return render(request, "issued/issue.html", context, status=400 if form.errors else 200)
 
@@ -107,7 +108,7 @@ def _issue(
 @require_GET
 def detail(request: AuthenticatedRequest, issued_id: uuid.UUID) -> HttpResponse:
     issued = access_issued(request.user, issued_id)
-    actions.do_record_patient_read(
+    do_record_documents_read(
         issued.patient, issued.organisation, record="issued_document", request=request
     )
     return _detail_page(request, issued, RevokeForm())

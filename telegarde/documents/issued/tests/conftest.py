@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import pikepdf
@@ -19,20 +18,19 @@ from telegarde.consultation.models import Room
 from telegarde.consultation.tests.fixtures import make_appointment
 from telegarde.documents.issued.actions import do_issue_document
 from telegarde.documents.issued.models import IssuedDocument
+from telegarde.documents.tests.conftest import documents_dir  # noqa: F401
 
 NOTE = "Grippe probable. Repos et hydratation ; revoir si fièvre au-delà de 3 jours."
 LINES = "Paracétamol 1 g : 1 comprimé toutes les 6 heures si douleur, 5 jours\nSérum physiologique"
 
 
 @pytest.fixture(autouse=True)
-def documents_dir(settings: Any, tmp_path: Path) -> Path:
-    folder = tmp_path / "documents"
-    settings.DOCUMENTS_DIR = folder
-    settings.CLAMD_ADDRESS = None
-    settings.YARA_RULES_DIR = None
-    settings.DOCUMENTS_SCAN = "worker"
+def public_url(settings: Any, request: pytest.FixtureRequest) -> str:
+    """The address printed in QR codes (and a private documents folder, by the fixture
+    of the documents tests)."""
+    request.getfixturevalue("documents_dir")
     settings.PUBLIC_URL = "https://telegarde.example"
-    return folder
+    return str(settings.PUBLIC_URL)
 
 
 @pytest.fixture

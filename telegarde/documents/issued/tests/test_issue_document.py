@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from telegarde.conftest import Personas, last_event
 from telegarde.consultation.models import Room
@@ -34,7 +35,8 @@ def test_it_files_a_clean_pdf_whose_bytes_hash_to_the_stored_sha256(
     assert document.status == Document.Status.CLEAN and document.available
     assert document.patient == personas.patient and document.uploaded_by == personas.practitioner
     assert document.content_type == "application/pdf"
-    assert document.name == f"ordonnance-{issued.issued_at.date().isoformat()}-{issued.code}.pdf"
+    day = timezone.localdate(issued.issued_at).isoformat()
+    assert document.name == f"ordonnance-{day}-{issued.code}.pdf"
     # Encrypted at rest: the PDF's bytes appear nowhere in the documents folder.
     stored = [p.read_bytes() for p in documents_dir.rglob("*") if p.is_file()]
     assert stored and all(b"%PDF" not in blob for blob in stored)

@@ -184,3 +184,8 @@ def test_the_code_form_names_a_malformed_code(client: Client) -> None:
     response = client.get(reverse("issued:verify_form"), {"code": "ABC-01"})
     assert response.status_code == 200
     assert "Un code compte 12 lettres et chiffres" in response.content.decode()
+
+
+def test_the_message_verification_page_points_to_it(client: Client) -> None:
+    page = client.get(reverse("message_verification")).content.decode()
+    assert f'href="{reverse("issued:verify_form")}"' in page
