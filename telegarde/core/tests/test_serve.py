@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import socket
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from telegarde.accounts.management.commands.demo import DEMO_PASSWORD
+from telegarde.conftest import served_env
 
 
 def test_it_serves_the_french_home_page(platform_server: str) -> None:
@@ -62,3 +67,21 @@ def test_it_answers_a_body_over_the_cap_with_413_without_reaching_django(
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request)
     assert error.value.code == 413
+
+
+def test_it_refuses_to_start_on_a_port_another_server_listens_on(tmp_path: Path) -> None:
+    with socket.socket() as other:
+        # As granian does: with SO_REUSEPORT a second listener would be accepted silently.
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "telegarde", "serve", "--port", str(port)],
+            env=served_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 3
+    assert f"127.0.0.1:{port}" in done.stderr and "another server listens there" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from argparse import ArgumentParser
 from typing import Any
@@ -10,6 +11,25 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from telegarde.core.preflight import check_all
+from telegarde.lib.env import ServiceUnavailable
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """granian listens with SO_REUSEPORT, so a second server on a busy port would start
+    silently and share its connections with the first (an old version, another
+    installation). A plain bind fails while anything listens there: refuse to start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            # Exit code 3: the port may be freed (an old server still stopping); retry.
+            raise ServiceUnavailable(
+                "--port",
+                f"{host}:{port} cannot be used ({exc.strerror}): another server listens there",
+                "stop the other server, or choose another --port",
+            ) from None
 
 
 class Command(BaseCommand):
@@ -26,6 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _check_port_free(options["host"], options["port"])
         check_all()  # raises ConfigError, reported by the CLI with exit code 2
         command = [
             sys.executable, "-m", "granian",
