@@ -24,7 +24,8 @@ temporary TELEGARDE_VAR_DIR, migrated, demo data), then starts two servers with
 Legitimate success = a 200 within 10 s (page loads), a 302 to the new appointment
 (bookings), a pong or a chat line delivered to the peer within 10 s (signalling). With
 a Redis answering on 127.0.0.1:6379 (``--redis auto``, the default) the servers run with
-it: several workers need a shared channel layer for a room's two sockets to talk. The
+it: several workers need a shared channel layer for a room's two sockets to talk, and
+``telegarde serve`` refuses them without Redis, so ``--redis none`` runs one worker. The
 last line printed is one JSON object.
 """
 
@@ -125,10 +126,10 @@ FULL = Plan(20.0, 5.0, 8.0, 4, 6, 0.3, 256, 10.0, 32)
 # --- Servers and sessions ------------------------------------------------------------------
 
 
-def flood_server(name: str, port: int, log_dir: Path) -> Server:
+def flood_server(name: str, port: int, log_dir: Path, *, workers: int = WORKERS) -> Server:
     command = [
         sys.executable, "-m", "telegarde", "serve", "--host", HOST, "--port", str(port),
-        "--workers", str(WORKERS), "--log-level", "warning",
+        "--workers", str(workers), "--log-level", "warning",
     ]  # fmt: skip
     return Server(name, command, port, log_dir / f"{name}.log")
 
@@ -646,8 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stack.callback(forget_redis_keys, redis_url, env["TELEGARDE_REDIS_PREFIX"])
             prepare_installation(env)
             setup = consultation_setup(env, var_dir)
-            on = flood_server("on", free_port(), var_dir)
-            off = flood_server("off", free_port(), var_dir)
+            # Several workers need Redis (telegarde serve refuses them without it).
+            workers = WORKERS if redis_url is not None else 1
+            on = flood_server("on", free_port(), var_dir, workers=workers)
+            off = flood_server("off", free_port(), var_dir, workers=workers)
             stack.callback(on.stop)
             stack.callback(off.stop)
             figures = asyncio.run(_start_and_run(on, off, env, plan, pinned, setup))

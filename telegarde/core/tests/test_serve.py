@@ -85,3 +85,16 @@ def test_it_refuses_to_start_on_a_port_another_server_listens_on(tmp_path: Path)
         )
     assert done.returncode == 3
     assert f"127.0.0.1:{port}" in done.stderr and "another server listens there" in done.stderr
+
+
+def test_it_refuses_several_workers_without_redis(tmp_path: Path) -> None:
+    env = {k: v for k, v in served_env(tmp_path).items() if k != "TELEGARDE_REDIS_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "telegarde", "serve", "--workers", "2", "--port", "8"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--workers" in done.stderr and "TELEGARDE_REDIS_URL" in done.stderr

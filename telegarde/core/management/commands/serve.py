@@ -8,10 +8,11 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from telegarde.core.preflight import check_all
-from telegarde.lib.env import ServiceUnavailable
+from telegarde.lib.env import ConfigError, ServiceUnavailable
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -46,6 +47,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] > 1 and settings.REDIS_URL is None:
+            # Each worker would keep its own channel layer, budgets and bans: the two
+            # sockets of one consultation could land on different workers and never meet.
+            raise ConfigError(
+                "--workers",
+                f"{options['workers']} workers without TELEGARDE_REDIS_URL would each keep "
+                "their own consultation rooms, shield budgets and bans",
+                "set TELEGARDE_REDIS_URL (docs/deployment.md), or serve with --workers 1",
+            )
         _check_port_free(options["host"], options["port"])
         check_all()  # raises ConfigError, reported by the CLI with exit code 2
         command = [
