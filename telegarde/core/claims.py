@@ -84,6 +84,9 @@ def issue_priority_claim(request: HttpRequest | None, user: Any, level: str) -> 
     middleware below), valid as long as a session."""
     if request is None:
         return
+    pending = getattr(request, _PENDING, None)
+    if level == NORMAL and pending not in (None, _DELETE) and f".{HIGH}." in pending:
+        return  # several apps may speak on one request: the highest level wins
     value = sign_claim(user.external_id.hex, level, max_age=settings.SESSION_COOKIE_AGE)
     setattr(request, _PENDING, value)
 

@@ -7,5 +7,5 @@ class SchedulingConfig(AppConfig):
     verbose_name = "Rendez-vous"
 
     def ready(self) -> None:
-        # Registers the access rules.
-        from . import access  # noqa: F401
+        # Registers the access rules and the sign-in priority receiver.
+        from . import access, signals  # noqa: F401
