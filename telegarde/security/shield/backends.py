@@ -1,16 +1,17 @@
 """Where budgets, the virtual queue and WebSocket counts live: this process's memory
 (embedded profile), or Redis shared by every instance (atomic Lua scripts).
 
-``FailSafeBackend`` puts Redis first and this process's memory behind it: when Redis
-stops answering, the shield keeps enforcing local limits (never all-open, never
-all-closed), records the fact once, and tries Redis again a few seconds later.
+``shared.SharedBackend`` puts this process's memory in front of Redis (it refuses
+locally what Redis would certainly refuse) and behind it (local limits while Redis
+does not answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ class Verdict:
     retry_after: float = 0.0
     limited_by: int = -1  # index of the bucket that refused
     strikes: int = 0  # refusals of this client in the current minute
+    # Redis backend: each bucket's tokens after the decision, on Redis's clock.
+    levels: tuple[float, ...] = ()
 
 
 ALLOWED = Verdict(True)
@@ -82,16 +85,32 @@ class MemoryBackend:
             if len(self.buckets) > MAX_MEMORY_KEYS:
                 self._sweep(now)
             return ALLOWED
-        strikes = 0
-        if strike_key is not None:
-            count, since = self.strikes.get(strike_key, (0, now))
-            if now - since >= STRIKE_WINDOW_S:
-                count, since = 0, now
-            strikes = count + 1
-            self.strikes[strike_key] = (strikes, since)
-            if len(self.strikes) > MAX_MEMORY_KEYS:
-                self.strikes.clear()
+        strikes = 0 if strike_key is None else self.strike(strike_key, now)
         return Verdict(False, wait, limited, strikes)
+
+    def strike(self, key: str, now: float, *, at_least: int = 0) -> int:
+        """Count one refusal of ``key`` in its current minute (and at least
+        ``at_least``); the count."""
+        count, since = self.strikes.get(key, (0, now))
+        if now - since >= STRIKE_WINDOW_S:
+            count, since = 0, now
+        count = max(count + 1, at_least)
+        self.strikes[key] = (count, since)
+        if len(self.strikes) > MAX_MEMORY_KEYS:
+            self.strikes.clear()
+        return count
+
+    def spend(self, buckets: Sequence[tuple[str, Budget]], credit_s: float) -> None:
+        """Take one token from each bucket, as Redis did up to ``credit_s`` seconds ago:
+        what the buckets would have refilled since, had they been full, is given back,
+        so a late copy of Redis's debit never leaves fewer tokens than Redis has."""
+        now = self.clock()
+        for key, budget in buckets:
+            tokens, last = self.buckets.get(key, (budget.burst, now))
+            tokens = refill(tokens, last, now, budget) - 1 + credit_s * budget.rate
+            self.buckets[key] = (min(budget.burst, tokens), now)
+        if len(self.buckets) > MAX_MEMORY_KEYS:
+            self._sweep(now)
 
     def _sweep(self, now: float) -> None:
         # Buckets idle for a minute are full again or close to it: forgetting them is
@@ -160,20 +179,32 @@ for i = 1, n do
     if w > wait then wait, limited = w, i end
   end
 end
+local reply = {0, tostring(wait), limited, 0}
 if limited == 0 then
+  reply[1] = 1
   for i = 1, n do
     local rate, burst = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-    redis.call('HSET', KEYS[i], 't', tostring(levels[i] - 1), 'ts', tostring(now))
+    levels[i] = levels[i] - 1
+    redis.call('HSET', KEYS[i], 't', tostring(levels[i]), 'ts', tostring(now))
     redis.call('PEXPIRE', KEYS[i], math.ceil(burst / rate * 1000) + 1000)
   end
-  return {1, '0', 0, 0}
+elseif with_strikes then
+  reply[4] = redis.call('INCR', KEYS[n + 1])
+  if reply[4] == 1 then redis.call('EXPIRE', KEYS[n + 1], tonumber(ARGV[3 + 2 * n])) end
 end
-local strikes = 0
-if with_strikes then
-  strikes = redis.call('INCR', KEYS[n + 1])
-  if strikes == 1 then redis.call('EXPIRE', KEYS[n + 1], tonumber(ARGV[3 + 2 * n])) end
+for i = 1, n do reply[4 + i] = tostring(levels[i]) end
+return reply
+"""
+
+# Refusals counted by a process without asking Redis, added in one call now and then.
+STRIKES_SCRIPT = """
+local counts = {}
+for i = 1, #KEYS do
+  local added = tonumber(ARGV[i + 1])
+  counts[i] = redis.call('INCRBY', KEYS[i], added)
+  if counts[i] == added then redis.call('EXPIRE', KEYS[i], tonumber(ARGV[1])) end
 end
-return {0, tostring(wait), limited, strikes}
+return counts
 """
 
 QUEUE_SCRIPT = """
@@ -211,9 +242,15 @@ return 1
 
 class RedisBackend:
     """Budgets shared by every instance through one Redis (not Redis Cluster: a
-    script's keys must live on one node)."""
+    script's keys must live on one node).
+
+    Budget decisions wait for at most ``MAX_PIPELINES`` pipelines in flight: the ones
+    asked meanwhile leave together in the next, one round trip and one connection for
+    all of them, however many requests arrive at once."""
 
     name = "redis"
+    MAX_PIPELINES = 2
+    MAX_BATCH = 256
 
     def __init__(self, url: str, prefix: str, *, timeout: float = 0.5) -> None:
         import redis.asyncio as aioredis
@@ -228,9 +265,14 @@ class RedisBackend:
         self.client = aioredis.Redis(connection_pool=pool)
         self.prefix = prefix
         self._take = self.client.register_script(TAKE_SCRIPT)
+        self._strikes = self.client.register_script(STRIKES_SCRIPT)
         self._queue = self.client.register_script(QUEUE_SCRIPT)
         self._ws_open = self.client.register_script(WS_OPEN_SCRIPT)
         self._ws_close = self.client.register_script(WS_CLOSE_SCRIPT)
+        self._asked: list[tuple[list[Any], asyncio.Future[list[Any]]]] = []
+        self._pipelines = 0
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:{kind}:{name}"
@@ -243,10 +285,84 @@ class RedisBackend:
         if strike_key:
             keys.append(self.key("s", strike_key))
             args.append(STRIKE_WINDOW_S)
-        allowed, wait, limited, strikes = await self._take(keys=keys, args=args)
-        if int(allowed):
-            return ALLOWED
-        return Verdict(False, float(wait), int(limited) - 1, int(strikes))
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._asked.append(([len(keys), *keys, *args], future))
+        self._schedule()
+        allowed, wait, limited, strikes, *levels = await future
+        return Verdict(
+            bool(int(allowed)),
+            float(wait),
+            int(limited) - 1,
+            int(strikes),
+            tuple(float(level) for level in levels),
+        )
+
+    def _schedule(self) -> None:
+        # Next turn of the event loop, so that requests decided in this one go together.
+        if not self._scheduled and self._asked and self._pipelines < self.MAX_PIPELINES:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._send_batch)
+
+    def _send_batch(self) -> None:
+        self._scheduled = False
+        batch, self._asked = self._asked[: self.MAX_BATCH], self._asked[self.MAX_BATCH :]
+        batch = [(call, future) for call, future in batch if not future.done()]
+        if not batch:
+            return self._schedule()
+        self._pipelines += 1
+        task = asyncio.get_running_loop().create_task(self._pipeline(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return None
+
+    async def _pipeline(self, batch: list[tuple[list[Any], asyncio.Future[list[Any]]]]) -> None:
+        from redis.exceptions import NoScriptError
+
+        replies: list[Any]
+        try:
+            replies = await self._evalsha_all([call for call, _ in batch])
+            again = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+            if again:
+                # Redis restarted or flushed its scripts: load it, ask those again once.
+                await self.client.script_load(TAKE_SCRIPT)
+                retried = await self._evalsha_all([batch[i][0] for i in again])
+                for index, reply in zip(again, retried, strict=True):
+                    replies[index] = reply
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            replies = [exc] * len(batch)
+        finally:
+            self._pipelines -= 1
+            self._schedule()
+        for (_, future), reply in zip(batch, replies, strict=True):
+            if future.done():
+                continue  # the request went away meanwhile
+            if isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)
+
+    async def _evalsha_all(self, calls: list[list[Any]]) -> list[Any]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for call in calls:
+                pipe.evalsha(self._take.sha, *call)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        return replies
+
+    async def add_strikes(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """Add refusals counted elsewhere to the strike keys; their new counts."""
+        names = list(counts)
+        totals = await self._strikes(
+            keys=[self.key("s", name) for name in names],
+            args=[STRIKE_WINDOW_S, *(counts[name] for name in names)],
+        )
+        return {name: int(total) for name, total in zip(names, totals, strict=True)}
+
+    async def ping(self) -> None:
+        await self.client.ping()
 
     async def queue_enter(self, rate: float, burst: float) -> tuple[int, float]:
         head, tail = await self._queue(
@@ -267,64 +383,3 @@ class RedisBackend:
 
     async def ws_close(self, keys: Sequence[str]) -> None:
         await self._ws_close(keys=[self.key("ws", key) for key in keys], args=[])
-
-
-class FailSafeBackend:
-    """Redis first; this process's memory while Redis is unreachable."""
-
-    RETRY_AFTER_S = 5.0
-
-    def __init__(
-        self,
-        primary: RedisBackend,
-        fallback: MemoryBackend,
-        on_change: Callable[[str, str], None],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.primary = primary
-        self.fallback = fallback
-        self.on_change = on_change  # ("failed_over" | "recovered", detail)
-        self.clock = clock
-        self.down_until: float | None = None
-
-    @property
-    def name(self) -> str:
-        return "memory-fallback" if self.down_until is not None else "redis"
-
-    async def _call(self, method: str, *args: Any) -> Any:
-        import redis
-
-        if self.down_until is not None and self.clock() < self.down_until:
-            return await getattr(self.fallback, method)(*args)
-        try:
-            result = await getattr(self.primary, method)(*args)
-        except (redis.RedisError, OSError, TimeoutError) as exc:
-            if self.down_until is None:
-                logger.error("shield: Redis unreachable (%s); using local limits", exc)
-                self.on_change("failed_over", type(exc).__name__)
-            self.down_until = self.clock() + self.RETRY_AFTER_S
-            return await getattr(self.fallback, method)(*args)
-        if self.down_until is not None:
-            self.down_until = None
-            logger.warning("shield: Redis answers again; shared limits restored")
-            self.on_change("recovered", "")
-        return result
-
-    async def take(self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None) -> Verdict:
-        verdict: Verdict = await self._call("take", buckets, strike_key)
-        return verdict
-
-    async def queue_enter(self, rate: float, burst: float) -> tuple[int, float]:
-        result: tuple[int, float] = await self._call("queue_enter", rate, burst)
-        return result
-
-    async def queue_position(self, rate: float, burst: float) -> tuple[float, int]:
-        result: tuple[float, int] = await self._call("queue_position", rate, burst)
-        return result
-
-    async def ws_open(self, limits: Sequence[tuple[str, int]]) -> bool:
-        result: bool = await self._call("ws_open", limits)
-        return result
-
-    async def ws_close(self, keys: Sequence[str]) -> None:
-        await self._call("ws_close", keys)

@@ -27,6 +27,11 @@ class Budget:
     def scaled(self, factor: float) -> Budget:
         return Budget(self.rate * factor, self.burst * factor)
 
+    @property
+    def label(self) -> str:
+        """``rate/burst``, as in the configuration (``5/30``)."""
+        return f"{self.rate:g}/{self.burst:g}"
+
 
 # Per client address and route class. A page view brings a few static files along; the
 # login class also covers the form, and credential stuffing is throttled by accounts.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 DECISIONS = ("allowed", "queued", "rejected")
 
@@ -21,7 +21,11 @@ class Metrics:
     def count(self, decision: str, route_class: str, reason: str = "") -> None:
         self.decisions[(decision, route_class, reason)] += 1
 
-    def render(self, gauges: dict[str, Callable[[], float]]) -> bytes:
+    def render(
+        self, gauges: dict[str, Callable[[], float]], budget_decisions: Mapping[str, int]
+    ) -> bytes:
+        """Prometheus text; ``budget_decisions`` counts, with Redis, where budget
+        decisions were made (``redis``, ``refused_here``, ``alone``)."""
         pid = str(os.getpid())
         lines = [
             "# HELP telegarde_shield_decisions_total Requests decided by the shield.",
@@ -37,6 +41,17 @@ class Metrics:
             "# TYPE telegarde_shield_backend_failovers_total counter",
             f'telegarde_shield_backend_failovers_total{{worker="{pid}"}} {self.backend_failovers}',
         ]
+        if budget_decisions:
+            lines += [
+                "# HELP telegarde_shield_budget_decisions_total Budget decisions by where "
+                "they were made.",
+                "# TYPE telegarde_shield_budget_decisions_total counter",
+            ]
+            for where, count in sorted(budget_decisions.items()):
+                lines.append(
+                    f'telegarde_shield_budget_decisions_total{{where="{where}",worker="{pid}"}}'
+                    f" {count}"
+                )
         for name, read in sorted(gauges.items()):
             lines += [
                 f"# TYPE telegarde_shield_{name} gauge",

@@ -1,7 +1,8 @@
 """The shield: the outermost ASGI application, in front of Django and Channels.
 
 For every HTTP request and WebSocket handshake, without touching the database:
-protocol caps, client address, route class, bans, budgets (one backend call), the
+protocol caps, client address, route class, bans, budgets (one backend call; with
+Redis, only when this process cannot tell the answer itself, see shared.py), the
 booking queue, then a slot from the priority scheduler — or a refusal with
 ``Retry-After``. See docs/shield.md for the whole picture.
 """
@@ -25,13 +26,14 @@ from telegarde.core.claims import HIGH as CLAIM_HIGH
 from telegarde.core.claims import Claim, read_claim
 
 from . import bans, pages, queue, reporting
-from .backends import Backend, FailSafeBackend, MemoryBackend, RedisBackend, Verdict
+from .backends import Backend, MemoryBackend, RedisBackend, Verdict
 from .classify import METRICS_PATH, classify
 from .clients import Client, client_address, client_for
 from .config import Budget, ShieldSettings
 from .metrics import Metrics
 from .priority import HIGH, LOW, NORMAL, Gate, Scheduler
 from .protocol import BodyTooLarge, MessageRate, SlowBody, guard_body, request_problem
+from .shared import SharedBackend
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +49,9 @@ WS_TRY_AGAIN_LATER = 1013
 HTML = b"text/html; charset=utf-8"
 
 
-def make_backend(cfg: ShieldSettings, on_change: Callable[[str, str], None]) -> Backend:
+def make_backend(cfg: ShieldSettings, on_change: Callable[[str, dict[str, Any]], None]) -> Backend:
     if cfg.redis_url:
-        return FailSafeBackend(
-            RedisBackend(cfg.redis_url, cfg.redis_prefix), MemoryBackend(), on_change
-        )
+        return SharedBackend(RedisBackend(cfg.redis_url, cfg.redis_prefix), on_change)
     return MemoryBackend()
 
 
@@ -175,12 +175,15 @@ class Shield:
         budget = cfg.budgets[route_class]
         if claim is not None:
             budget = budget.scaled(cfg.signed_in_factor)
+        # A key names its budget: signed-in and anonymous requests from one address have
+        # buckets of their own, and every process agrees on each bucket's arithmetic.
+        network = budget.scaled(cfg.prefix_factor)
         buckets = [
-            (f"ip:{client.ip}:{route_class}", budget),
-            (f"net:{client.prefix}:{route_class}", budget.scaled(cfg.prefix_factor)),
+            (f"ip:{client.ip}:{route_class}:{budget.label}", budget),
+            (f"net:{client.prefix}:{route_class}:{network.label}", network),
         ]
         if claim is not None and route_class != "static":
-            buckets.append((f"user:{claim.user_id}", cfg.user_budget))
+            buckets.append((f"user:{claim.user_id}:{cfg.user_budget.label}", cfg.user_budget))
         return buckets
 
     # --- refusals ------------------------------------------------------------------------
@@ -342,7 +345,8 @@ class Shield:
             return await _respond(
                 send, 401, b"Unauthorized", [(b"www-authenticate", b"Bearer")], b"text/plain"
             )
-        body = self.metrics.render(self.gauges())
+        decisions = self.backend.decisions if isinstance(self.backend, SharedBackend) else {}
+        body = self.metrics.render(self.gauges(), decisions)
         await _respond(send, 200, body, [], b"text/plain; version=0.0.4")
         return None
 
@@ -365,13 +369,11 @@ class Shield:
 
         return await self.app(scope, on_receive, send)
 
-    def _backend_changed(self, change: str, detail: str) -> None:
+    def _backend_changed(self, change: str, data: dict[str, Any]) -> None:
         if change == "failed_over":
             self.metrics.backend_failovers += 1
         outcome = "failure" if change == "failed_over" else "success"
-        self._in_thread(
-            reporting.write_event, f"shield.backend.{change}", {"detail": detail}, outcome
-        )
+        self._in_thread(reporting.write_event, f"shield.backend.{change}", data, outcome)
 
     def _in_thread(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().run_in_executor(self.executor, _with_db, fn, *args)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from telegarde.security.shield.backends import FailSafeBackend, MemoryBackend, RedisBackend
+from telegarde.security.shield.backends import MemoryBackend, RedisBackend
 from telegarde.security.shield.config import Budget
 
 URL = os.environ.get("TELEGARDE_REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -70,6 +70,41 @@ def test_it_gives_the_same_answers_as_memory(prefix: str) -> None:
     assert remote == local == [(True, -1), (True, -1), (False, 1), (False, 1)]
 
 
+def test_it_tells_the_tokens_each_bucket_has_left(prefix: str) -> None:
+    async def scenario() -> list[tuple[bool, tuple[float, ...]]]:
+        backend = RedisBackend(URL, prefix)
+        buckets = [("a", Budget(0.001, 3)), ("b", Budget(0.001, 2))]
+        return [((v := await backend.take(buckets, None)).allowed, v.levels) for _ in range(3)]
+
+    results = asyncio.run(scenario())
+    assert [allowed for allowed, _ in results] == [True, True, False]
+    expected = [(2, 1), (1, 0), (1, 0)]
+    for (_, levels), want in zip(results, expected, strict=True):
+        assert levels == pytest.approx(want, abs=0.01)
+
+
+def test_it_sends_requests_asked_together_in_one_pipeline(prefix: str) -> None:
+    async def scenario() -> tuple[int, int]:
+        backend = RedisBackend(URL, prefix)
+        sent: list[int] = []
+        evalsha_all = backend._evalsha_all
+
+        async def counting(calls: list[list[object]]) -> list[object]:
+            sent.append(len(calls))
+            return await evalsha_all(calls)
+
+        backend._evalsha_all = counting  # type: ignore[method-assign]
+        budget = Budget(0.001, 30)
+        verdicts = await asyncio.gather(
+            *(backend.take([(f"k{i % 3}", budget)], None) for i in range(60))
+        )
+        return sum(v.allowed for v in verdicts), len(sent)
+
+    allowed, pipelines = asyncio.run(scenario())
+    assert allowed == 60
+    assert pipelines <= 3  # the first call also loads the script
+
+
 def test_it_counts_strikes_and_retry_after(prefix: str) -> None:
     async def scenario() -> list[tuple[int, float]]:
         backend = RedisBackend(URL, prefix)
@@ -111,43 +146,3 @@ def test_it_caps_websocket_connections_across_instances(prefix: str) -> None:
         return opened
 
     assert asyncio.run(scenario()) == [True, True, False, True]
-
-
-def test_it_falls_back_to_local_limits_when_redis_is_unreachable() -> None:
-    changes: list[str] = []
-
-    async def scenario() -> list[bool]:
-        # Nothing listens on port 1: every call fails at once.
-        dead = RedisBackend("redis://127.0.0.1:1/0", "dead", timeout=0.2)
-        backend = FailSafeBackend(dead, MemoryBackend(), lambda c, d: changes.append(c))
-        budget = Budget(0.01, 3)
-        results = [(await backend.take([("k", budget)], None)).allowed for _ in range(5)]
-        assert backend.name == "memory-fallback"
-        return results
-
-    # Never all-open, never all-closed: the local budget still applies.
-    assert asyncio.run(scenario()) == [True, True, True, False, False]
-    assert changes == ["failed_over"]
-
-
-def test_it_returns_to_redis_when_it_answers_again(prefix: str) -> None:
-    changes: list[str] = []
-    now = [0.0]
-
-    async def scenario() -> str:
-        live = RedisBackend(URL, prefix)
-        backend = FailSafeBackend(
-            live, MemoryBackend(), lambda c, d: changes.append(c), lambda: now[0]
-        )
-        good_client = live.client
-        live.client = redis.asyncio.Redis.from_url("redis://127.0.0.1:1/0")
-        live._take = live.client.register_script(live._take.script)
-        await backend.take([("k", Budget(1, 1))], None)
-        live.client = good_client
-        live._take = good_client.register_script(live._take.script)
-        now[0] += FailSafeBackend.RETRY_AFTER_S + 1
-        await backend.take([("k", Budget(1, 1))], None)
-        return backend.name
-
-    assert asyncio.run(scenario()) == "redis"
-    assert changes == ["failed_over", "recovered"]
