@@ -46,6 +46,12 @@ class Backend(Protocol):
         self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None
     ) -> Verdict: ...
 
+    def decide_here(
+        self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None
+    ) -> Verdict | None:
+        """The verdict when this process can give it without a round trip, else None."""
+        ...
+
     async def queue_enter(self, rate: float, burst: float) -> tuple[int, float]: ...
 
     async def queue_position(self, rate: float, burst: float) -> tuple[float, int]: ...
@@ -120,6 +126,11 @@ class MemoryBackend:
             self.buckets.clear()
 
     async def take(self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None) -> Verdict:
+        return self.take_now(buckets, strike_key)
+
+    def decide_here(
+        self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None
+    ) -> Verdict | None:
         return self.take_now(buckets, strike_key)
 
     def _queue_state(self, burst: float) -> tuple[float, int, float]:

@@ -118,11 +118,25 @@ class Shield:
 
         claim = _claim(headers)
         level = _level(route_class, claim, headers)
-        verdict = await self.backend.take(
-            self._buckets(client, route_class, claim),
-            # Signed-in people are held to their budgets, never banned automatically.
-            client.ip if cfg.autoban_rejections > 0 and claim is None else None,
-        )
+        buckets = self._buckets(client, route_class, claim)
+        # Signed-in people are held to their budgets, never banned automatically.
+        strike_key = client.ip if cfg.autoban_rejections > 0 and claim is None else None
+        if (
+            kind == "http"
+            and level == LOW
+            and route_class != "booking"
+            and self.gate.scheduler.sheds_low()
+        ):
+            # Shed at the gate below whatever its budget says: no round trip to Redis
+            # for it, but a refusal the budgets give here still counts toward a ban.
+            verdict = self.backend.decide_here(buckets, strike_key)
+            if verdict is None or verdict.allowed:
+                return await self._refuse(
+                    scope, send, client, route_class, 503, "saturated", "saturated",
+                    SATURATED_RETRY_S,
+                )  # fmt: skip
+        else:
+            verdict = await self.backend.take(buckets, strike_key)
         if not verdict.allowed:
             self._maybe_autoban(client, verdict)
             return await self._refuse(

@@ -60,6 +60,11 @@ class Scheduler:
         self.pressure_until = 0.0
         self._order = itertools.count()
 
+    def sheds_low(self) -> bool:
+        """True when an anonymous request offered now would be refused at once: the
+        anonymous waiting line is full, and a newcomer queues behind it."""
+        return len(self.waiting[LOW]) >= MAX_WAITING[LOW]
+
     def low_limit(self) -> int:
         """Anonymous requests allowed to run now: none while signed-in requests had to
         wait in the last second, one while any signed-in request runs (a running request

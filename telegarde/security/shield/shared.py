@@ -183,6 +183,22 @@ class SharedBackend:
         self._learn(buckets, verdict, strike_key, asked)
         return verdict
 
+    def decide_here(
+        self, buckets: Sequence[tuple[str, Budget]], strike_key: str | None
+    ) -> Verdict | None:
+        """A refusal Redis would certainly make too, or (Redis down) this process's own
+        decision; else None."""
+        now = self.clock()
+        if not self.breaker.up:
+            return self._alone(buckets, strike_key)
+        refusal = self.certain_refusal(buckets, now)
+        if refusal is None:
+            return None
+        self.decisions["refused_here"] += 1
+        wait, limited = refusal
+        strikes = 0 if strike_key is None else self._strike_here(strike_key, now)
+        return Verdict(False, wait, limited, strikes)
+
     def certain_refusal(
         self, buckets: Sequence[tuple[str, Budget]], now: float
     ) -> tuple[float, int] | None:

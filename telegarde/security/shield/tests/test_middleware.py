@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import ipaddress
 import time
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,36 @@ async def test_it_serves_metrics_only_with_the_token() -> None:
     assert b"telegarde_shield_inflight" in answer.body
     app, _ = shield(cfg(metrics_token=None))
     assert (await request(app, "/bouclier/metriques", headers=good)).status == 404
+
+
+async def test_it_sheds_anonymous_requests_before_asking_their_budget_when_the_line_is_full() -> (
+    None
+):
+    from telegarde.security.shield.backends import MemoryBackend
+    from telegarde.security.shield.middleware import Shield
+    from telegarde.security.shield.priority import LOW, MAX_WAITING, Ticket
+
+    class Counting(MemoryBackend):
+        asked = 0
+
+        async def take(self, buckets: Any, strike_key: str | None) -> Any:
+            self.asked += 1
+            return await super().take(buckets, strike_key)
+
+    backend = Counting()
+    budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 1)}
+    app = Shield(_inner_ok, cfg(budgets=budgets), backend=backend, housekeeping=False)
+    assert (await request(app, peer="192.0.2.1")).status == 200
+    app.gate.scheduler.waiting[LOW].extend(Ticket("page", LOW) for _ in range(MAX_WAITING[LOW]))
+    shed = await request(app, peer="192.0.2.2")
+    assert shed.status == 503 and shed.headers["retry-after"] == "2"
+    # Over its budget, it is refused for that, and the refusal counts toward a ban.
+    over = await request(app, peer="192.0.2.1")
+    assert over.status == 429
+    assert backend.asked == 1
+    assert backend.strikes["192.0.2.1"][0] == 1
+
+
+async def _inner_ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})

@@ -114,3 +114,16 @@ def test_it_hands_a_slot_to_a_waiting_request_when_one_finishes() -> None:
         return ticket is not None and ticket.granted
 
     assert asyncio.run(scenario())
+
+
+def test_it_tells_when_an_anonymous_newcomer_would_be_refused_at_once() -> None:
+    from telegarde.security.shield.priority import MAX_WAITING
+
+    scheduler = Scheduler(2, {}, 1)
+    assert scheduler.offer(Ticket("page", LOW)) == "run"
+    for _ in range(MAX_WAITING[LOW]):
+        assert not scheduler.sheds_low()
+        assert scheduler.offer(Ticket("page", LOW)) == "wait"
+    assert scheduler.sheds_low()
+    assert scheduler.offer(Ticket("static", LOW)) == "full"
+    assert scheduler.offer(Ticket("page", NORMAL)) == "run"  # signed-in people are not shed

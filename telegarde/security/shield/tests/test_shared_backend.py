@@ -409,3 +409,20 @@ def test_it_keeps_its_buckets_across_switches_and_backs_off_when_redis_flaps(
     # One event per switch, however many requests were decided meanwhile.
     assert [change for change, _ in log] == ["failed_over", "recovered", "failed_over"]
     assert log[1][1]["decided_alone"] >= 9
+
+
+def test_it_decides_here_only_what_needs_no_round_trip() -> None:
+    async def scenario() -> tuple[Verdict | None, Verdict | None, int]:
+        clock = Clock()
+        model = ModelRedis(clock)
+        process = backend_on(model, clock)
+        budget = [("ip:a", Budget(0.01, 1))]
+        unknown = process.decide_here(budget, "client")
+        await process.take(budget, "client")
+        known = process.decide_here(budget, "client")
+        return unknown, known, model.calls
+
+    unknown, known, calls = asyncio.run(scenario())
+    assert unknown is None
+    assert known is not None and not known.allowed and known.strikes == 1
+    assert calls == 1
