@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from .rules import Event, Rule
+from .rules import Event, Rule, Test
 
 SWEEP_EVERY = 50_000
 # The rule as it applies to this event (an organisation's tuning), or None: not for it.
@@ -117,7 +117,7 @@ class MemoryState:
         return len(self.counts) + len(self.values)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """A rule fired on an event: the event crossed (or stayed above) the threshold."""
 
@@ -133,9 +133,17 @@ class Hit:
         return str(self.event.get("event.id") or f"{self.rule.id}:{self.ts}")
 
 
+# A rule compiled for one engine: (event, its time) -> a hit or None.
+Evaluate = Callable[[Event, float], Hit | None]
+RATIO_CAP = 10_000  # a ratio needs real counts: over the last 10,000 at most
+
+
 class Engine:
     """Evaluates every enabled rule on each event, in the order events are given;
-    ``tune`` (live mode) swaps in an organisation's variant of a rule, or skips it."""
+    ``tune`` (live mode) swaps in an organisation's variant of a rule, or skips it.
+
+    Each rule is compiled once into a closure with its keys, fields and thresholds
+    bound, and indexed by event action: an event meets only the rules of its action."""
 
     def __init__(
         self, rules: Iterable[Rule], state: State | None = None, tune: Tune | None = None
@@ -143,94 +151,143 @@ class Engine:
         self.rules = [r for r in rules if r.enabled]
         self.state: State = state if state is not None else MemoryState()
         self.tune = tune
-        self.by_action: dict[str, list[Rule]] = {}
+        self.plans: dict[str, list[tuple[Rule, Test | None, Evaluate]]] = {}
         for rule in self.rules:
+            plan = (rule, _match(rule.tests), self._compile(rule))
             for action in rule.actions:
-                self.by_action.setdefault(action, []).append(rule)
+                self.plans.setdefault(action, []).append(plan)
+        # Tuned variants, compiled on first use; a variant is kept alive by its entry.
+        self._variants: dict[int, tuple[Rule, Evaluate]] = {}
         self.horizon = max(
             (r.correlation.timespan for r in self.rules if r.correlation), default=600
         )
         self.events = 0
         self.skipped = 0
-        self._until_sweep = SWEEP_EVERY
 
     def process(self, event: Event) -> list[Hit]:
         self.events += 1
-        self._until_sweep -= 1
-        if self._until_sweep <= 0:
-            self._until_sweep = SWEEP_EVERY
-            if isinstance(self.state, MemoryState):
-                self.state.sweep(float(event.get("ts") or 0.0), self.horizon)
-        rules = self.by_action.get(event.get("event.action"))  # type: ignore[arg-type]
-        if not rules:
-            return []
+        if self.events % SWEEP_EVERY == 0 and isinstance(self.state, MemoryState):
+            self.state.sweep(float(event.get("ts") or 0.0), self.horizon)
+        plan = self.plans.get(event.get("event.action"))  # type: ignore[arg-type]
         hits: list[Hit] = []
-        for rule in rules:
-            for test in rule.tests:
-                if not test(event):
-                    break
-            else:
-                if self.tune is not None:
-                    tuned = self.tune(rule, event)
-                    if tuned is None:
-                        continue
-                    if tuned.correlation and tuned.correlation.timespan > self.horizon:
-                        self.horizon = tuned.correlation.timespan  # keep its windows
-                    rule = tuned
-                hit = self._evaluate(rule, event)
-                if hit is not None:
-                    hits.append(hit)
+        if plan is None:
+            return hits
+        ts: float | None = None
+        for rule, match, evaluate in plan:
+            if match is not None and not match(event):
+                continue
+            if self.tune is not None:
+                tuned = self.tune(rule, event)
+                if tuned is None:
+                    continue
+                if tuned is not rule:
+                    evaluate = self._variant(tuned)
+            if ts is None:
+                ts = float(event.get("ts") or 0.0)
+            hit = evaluate(event, ts)
+            if hit is not None:
+                hits.append(hit)
         return hits
 
-    def _evaluate(self, rule: Rule, event: Event) -> Hit | None:
-        values = []
-        for name in rule.group_by:
-            value = event.get(name)
-            if value is None or value == "":
-                self.skipped += 1  # an event without the grouping field cannot be placed
-                return None
-            values.append(str(value))
-        group_key = "\x1f".join(values)
-        if rule.scope:
-            group_key = f"{rule.scope}\x1d{group_key}"
-        ts = float(event.get("ts") or 0.0)
+    def _variant(self, rule: Rule) -> Evaluate:
+        known = self._variants.get(id(rule))
+        if known is not None and known[0] is rule:
+            return known[1]
+        if len(self._variants) >= 10_000:  # tunings reloaded many times: start afresh
+            self._variants.clear()
+        if rule.correlation and rule.correlation.timespan > self.horizon:
+            self.horizon = rule.correlation.timespan  # keep its windows
+        evaluate = self._compile(rule)
+        self._variants[id(rule)] = (rule, evaluate)
+        return evaluate
+
+    def _compile(self, rule: Rule) -> Evaluate:
+        """``rule``'s grouping and correlation as one closure over its constants."""
+        names = rule.group_by
+        scope = f"{rule.scope}\x1d" if rule.scope else ""
+        prefix = f"{rule.id}\x1e"  # a window's key: rule id, then the group key
         spec = rule.correlation
-        if spec is None:
-            return Hit(rule, group_key, dict(zip(rule.group_by, values, strict=True)), event, ts, 1)
-        key = f"{rule.id}\x1e{group_key}"
         state = self.state
-        if spec.kind == "event_count":
-            member = str(event.get("event.id") or ts)
-            value = state.count(key, member, ts, spec.timespan, spec.gte)
-        else:
-            seen = spec.value(event)  # type: ignore[misc]
-            value = (
-                0
-                if seen is None or seen == ""
-                else state.distinct(key, str(seen), ts, spec.timespan, spec.gte)
-            )
-        satisfied = value >= spec.gte
-        for n, extra in enumerate(spec.also):
-            seen = extra.field(event)
-            if seen is None or seen == "":
-                satisfied = False  # an event without the extra field cannot pass on it
-                continue
-            got = state.distinct(f"{key}\x1e{n}", str(seen), ts, spec.timespan, extra.gte)
-            satisfied = satisfied and got >= extra.gte
-        if spec.ratio_where:
-            cap = 10_000  # a ratio needs real counts: over the last 10,000 at most
-            member = str(event.get("event.id") or ts)
-            total = state.count(f"{key}\x1eall", member, ts, spec.timespan, cap)
-            wanted = all(test(event) for test in spec.ratio_where)
-            kept = (
-                state.count(f"{key}\x1ewhere", member, ts, spec.timespan, cap)
-                if wanted
-                else _peek(state, f"{key}\x1ewhere", ts, spec.timespan)
-            )
-            satisfied = satisfied and total > 0 and kept / total >= spec.ratio_gte
-        if not satisfied:
-            return None
-        return Hit(rule, group_key, dict(zip(rule.group_by, values, strict=True)), event, ts, value)
+        engine = self
+
+        def group_of(event: Event) -> list[str] | None:
+            values = []
+            for name in names:
+                value = event.get(name)
+                if value is None or value == "":
+                    engine.skipped += 1  # an event without the grouping field cannot be placed
+                    return None
+                values.append(value if type(value) is str else str(value))
+            return values
+
+        if spec is None:
+
+            def single(event: Event, ts: float) -> Hit | None:
+                values = group_of(event)
+                if values is None:
+                    return None
+                group_key = scope + "\x1f".join(values)
+                return Hit(rule, group_key, dict(zip(names, values, strict=True)), event, ts, 1)
+
+            return single
+
+        timespan, gte = spec.timespan, spec.gte
+        count, distinct = state.count, state.distinct
+        counting = spec.kind == "event_count"
+        field = spec.value
+        also = tuple((extra.field, extra.gte, f"\x1e{n}") for n, extra in enumerate(spec.also))
+        ratio_where = _match(spec.ratio_where) if spec.ratio_where else None
+        ratio_gte = spec.ratio_gte
+
+        def correlated(event: Event, ts: float) -> Hit | None:
+            values = group_of(event)
+            if values is None:
+                return None
+            group_key = scope + "\x1f".join(values)
+            key = prefix + group_key
+            if counting:
+                value = count(key, str(event.get("event.id") or ts), ts, timespan, gte)
+            else:
+                seen = field(event)  # type: ignore[misc]
+                value = (
+                    0 if seen is None or seen == "" else distinct(key, str(seen), ts, timespan, gte)
+                )
+            satisfied = value >= gte
+            # Every window is updated, even once the answer is known to be no.
+            for get, extra_gte, suffix in also:
+                seen = get(event)
+                if seen is None or seen == "":
+                    satisfied = False  # an event without the extra field cannot pass on it
+                    continue
+                got = distinct(key + suffix, str(seen), ts, timespan, extra_gte)
+                satisfied = satisfied and got >= extra_gte
+            if ratio_where is not None:
+                member = str(event.get("event.id") or ts)
+                total = count(key + "\x1eall", member, ts, timespan, RATIO_CAP)
+                kept = (
+                    count(key + "\x1ewhere", member, ts, timespan, RATIO_CAP)
+                    if ratio_where(event)
+                    else _peek(state, key + "\x1ewhere", ts, timespan)
+                )
+                satisfied = satisfied and total > 0 and kept / total >= ratio_gte
+            if not satisfied:
+                return None
+            return Hit(rule, group_key, dict(zip(names, values, strict=True)), event, ts, value)
+
+        return correlated
+
+
+def _match(tests: tuple[Test, ...]) -> Test | None:
+    """All of ``tests`` as one test; None when there is nothing to test."""
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+
+    def every(event: Event) -> bool:
+        return all(test(event) for test in tests)
+
+    return every
 
 
 def _peek(state: State, key: str, ts: float, window: int) -> int:
