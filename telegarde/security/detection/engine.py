@@ -11,7 +11,7 @@ window keeps at most its threshold's worth of entries, and idle groups are swept
 from __future__ import annotations
 
 import json
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,11 +63,15 @@ class State(Protocol):
 
 class MemoryState:
     """Sliding windows in this process. A window keeps at most ``cap`` entries (the
-    threshold): the newest ``cap`` suffice to decide whether ``cap`` fall in the window."""
+    threshold): the newest ``cap`` suffice to decide whether ``cap`` fall in the window.
+
+    A distinct-count window is a plain dict, value → time last seen, in the order the
+    values were last seen (a value seen again is moved to the end): the oldest is first,
+    so expiry stops at the first value still inside the window."""
 
     def __init__(self) -> None:
         self.counts: dict[str, deque[float]] = {}
-        self.values: dict[str, OrderedDict[str, float]] = {}
+        self.values: dict[str, dict[str, float]] = {}
 
     def count(self, key: str, member: str, ts: float, window: int, cap: int) -> int:
         stamps = self.counts.get(key)
@@ -82,25 +86,18 @@ class MemoryState:
     def distinct(self, key: str, value: str, ts: float, window: int, cap: int) -> int:
         seen = self.values.get(key)
         if seen is None:
-            seen = self.values[key] = OrderedDict()
+            self.values[key] = {value: ts}
+            return 1
+        if value in seen:
+            del seen[value]  # re-inserted at the end: the most recently seen
         seen[value] = ts
-        seen.move_to_end(value)
         while len(seen) > cap:
-            seen.popitem(last=False)
+            del seen[next(iter(seen))]
         limit = ts - window
-        for oldest in seen.values():  # the least recently seen value comes first
-            if oldest >= limit:
-                break
-            seen.popitem(last=False)
-            if not seen:
-                break
-            return self._expire(seen, limit)
-        return len(seen)
-
-    @staticmethod
-    def _expire(seen: OrderedDict[str, float], limit: float) -> int:
-        while seen and next(iter(seen.values())) < limit:
-            seen.popitem(last=False)
+        oldest = next(iter(seen))
+        while seen[oldest] < limit:
+            del seen[oldest]
+            oldest = next(iter(seen))
         return len(seen)
 
     def sweep(self, now: float, horizon: int) -> None:
