@@ -7,7 +7,9 @@
    process is pinned to CPU 0 when it can be). Events are generated in chunks of
    10,000 flat events, outside the timed part, so memory holds one chunk at a time;
    peak RSS is read after the run (``ru_maxrss``) and the number of correlation windows
-   alive at the end is printed, to show that memory follows groups, not events.
+   alive at the end is printed, to show that memory follows groups, not events. Events
+   per CPU second and the share of the time the process was on a CPU are printed next
+   to the events/s: on a shared machine a low share says the figure measured the load.
 2. fail2ban: the same traffic's sign-in events as OpenSSH auth.log lines, fed to
    ``fail2ban-regex`` with Debian's ``sshd`` filter (installed with apt-get when missing
    and root). Its lines/s excludes its start-up, measured on a one-line file.
@@ -141,17 +143,20 @@ def run_engine(total: int) -> dict[str, Any]:
     state = MemoryState()
     engine = Engine(rules, state)
     alerts = MemoryAlerts(keep=1000)
-    busy = 0.0
+    busy = cpu = 0.0
     for chunk in synthetic(total):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         process, add = engine.process, alerts.add
         for event in chunk:
             for hit in process(event):
                 add(hit)
         busy += time.perf_counter() - started
+        cpu += time.process_time() - started_cpu
         alerts.sweep(chunk[-1]["ts"])
     return {
         "events_per_s": total / busy,
+        "events_per_cpu_s": total / cpu,
+        "cpu_share": cpu / busy,
         "seconds": busy,
         "alerts": alerts.raised,
         "rules": len(rules),
@@ -201,26 +206,36 @@ def run_fail2ban(binary: str, lines: int, workdir: Path, pin: list[str]) -> dict
     one = workdir / "one.log"
     one.write_text(next(auth_log_lines(1)))
 
-    def timed(path: Path) -> tuple[float, str]:
+    def timed(path: Path) -> tuple[float, float, str]:
+        """Wall and CPU seconds of one fail2ban-regex run, and its output."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
             [*pin, binary, str(path), "sshd"], capture_output=True, text=True, check=False
         )
-        return time.perf_counter() - started, done.stdout
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        return wall, cpu, done.stdout
 
-    startup, _ = timed(one)
-    elapsed, output = timed(log)
+    # The least of three start-ups: on a loaded machine one start-up alone has taken
+    # longer than the whole file's run, which made the rate absurd.
+    startups = [timed(one) for _ in range(3)]
+    startup, startup_cpu = min(s[0] for s in startups), min(s[1] for s in startups)
+    elapsed, cpu, output = timed(log)
     matched = None
     for line in output.splitlines():
         if line.startswith("Lines:"):
             # "Lines: 20000 lines, 0 ignored, 5000 matched, 15000 missed"
             matched = int(line.split(",")[2].split()[0])
+    work, work_cpu = elapsed - startup, cpu - startup_cpu
     return {
         "lines": lines,
         "matched": matched,
         "seconds": elapsed,
         "startup_s": startup,
-        "lines_per_s": lines / max(elapsed - startup, 1e-6),
+        "lines_per_s": lines / work if work > 0 else None,
+        "lines_per_cpu_s": lines / work_cpu if work_cpu > 0 else None,
     }
 
 
@@ -273,10 +288,33 @@ def live_latency(sequences: int) -> float | None:
     return latencies[max(0, int(len(latencies) * 0.95 + 0.5) - 1)]
 
 
+def compare_fail2ban(plan: Plan, pin: list[str]) -> dict[str, Any] | None:
+    binary = ensure_fail2ban()
+    if binary is None:
+        print("fail2ban-regex not found (not root: apt-get install fail2ban)", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as workdir:
+        fail2ban = run_fail2ban(binary, plan.fail2ban_lines, Path(workdir), pin)
+    print(
+        f"fail2ban-regex sshd: {fail2ban['lines']} lines ({fail2ban['matched']} matched) in "
+        f"{fail2ban['seconds']:.2f} s, start-up {fail2ban['startup_s']:.2f} s = "
+        f"{_rate(fail2ban['lines_per_s'])} lines/s "
+        f"({_rate(fail2ban['lines_per_cpu_s'])} per CPU second)"
+    )
+    return fail2ban
+
+
+def _rate(value: float | None) -> str:
+    return "(not measurable)" if value is None else f"{value:,.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 events, under a minute")
     parser.add_argument("--events", type=int)
+    parser.add_argument(
+        "--engine-only", action="store_true", help="skip fail2ban and live latency (profiling)"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     total = args.events or plan.events
@@ -287,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         if shutil.which("taskset"):
             pin = ["taskset", "-c", "0"]
 
+    load_before = os.getloadavg()[0]
     rounds = [run_engine(total) for _ in range(plan.rounds)]
     median = statistics.median_low([r["events_per_s"] for r in rounds])
     engine = next(r for r in rounds if r["events_per_s"] == median)
@@ -294,36 +333,35 @@ def main(argv: list[str] | None = None) -> int:
     for n, r in enumerate(rounds, 1):
         print(
             f"engine round {n}: {total} events in {r['seconds']:.2f} s = "
-            f"{r['events_per_s']:,.0f} events/s, {r['alerts']} alerts, "
+            f"{r['events_per_s']:,.0f} events/s ({r['events_per_cpu_s']:,.0f} per CPU second, "
+            f"on a CPU {r['cpu_share']:.0%} of the time), {r['alerts']} alerts, "
             f"{r['windows']} live windows, {r['rules']} rules"
         )
     print(f"peak RSS {peak_rss_mb:.1f} MB")
 
-    fail2ban: dict[str, Any] | None = None
-    binary = ensure_fail2ban()
-    if binary is None:
-        print("fail2ban-regex not found (not root: apt-get install fail2ban)", file=sys.stderr)
-    else:
-        with tempfile.TemporaryDirectory() as workdir:
-            fail2ban = run_fail2ban(binary, plan.fail2ban_lines, Path(workdir), pin)
-        print(
-            f"fail2ban-regex sshd: {fail2ban['lines']} lines ({fail2ban['matched']} matched) in "
-            f"{fail2ban['seconds']:.2f} s, start-up {fail2ban['startup_s']:.2f} s = "
-            f"{fail2ban['lines_per_s']:,.0f} lines/s"
-        )
-
-    latency = live_latency(plan.live_sequences)
-    print(f"live event-to-alert latency p95: {latency} ms over {plan.live_sequences} sequences")
+    fail2ban = None if args.engine_only else compare_fail2ban(plan, pin)
+    latency = None
+    if not args.engine_only:
+        latency = live_latency(plan.live_sequences)
+        print(f"live event-to-alert latency p95: {latency} ms over {plan.live_sequences} sequences")
 
     f2b_rate = fail2ban["lines_per_s"] if fail2ban else None
+    f2b_cpu_rate = fail2ban["lines_per_cpu_s"] if fail2ban else None
     result = {
         "benchmark": "detection",
         "events": total,
         "events_per_s": round(engine["events_per_s"], 1),
         "events_per_s_rounds": [round(r["events_per_s"], 1) for r in rounds],
+        "events_per_cpu_s": round(engine["events_per_cpu_s"], 1),
+        "cpu_share": round(engine["cpu_share"], 3),
+        "load_average": round(load_before, 2),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "fail2ban_lines_per_s": round(f2b_rate, 1) if f2b_rate else None,
         "ratio_vs_fail2ban": round(engine["events_per_s"] / f2b_rate, 2) if f2b_rate else None,
+        "fail2ban_lines_per_cpu_s": round(f2b_cpu_rate, 1) if f2b_cpu_rate else None,
+        "ratio_vs_fail2ban_cpu": (
+            round(engine["events_per_cpu_s"] / f2b_cpu_rate, 2) if f2b_cpu_rate else None
+        ),
         "live_latency_p95_ms": round(latency, 1) if latency is not None else None,
         "fail2ban_lines": plan.fail2ban_lines,
         "alerts": engine["alerts"],
