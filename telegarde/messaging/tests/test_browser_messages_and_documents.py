@@ -81,7 +81,8 @@ def test_a_patient_writes_with_an_attachment_and_the_practitioner_answers(
     patient = sign_in(browser, platform_server, PATIENT)
     patient.get_by_role("link", name="Mes messages").click()
     patient.get_by_role("link", name="Nouveau message").click()
-    patient.get_by_label("Destinataire").select_option(label="Claire Martin — Maison de santé des Tilleuls")
+    recipient = "Claire Martin — Maison de santé des Tilleuls"
+    patient.get_by_label("Destinataire").select_option(label=recipient)
     patient.get_by_label("Message").fill("Bonjour, voici mes résultats d'analyse.")
     patient.get_by_label("Pièces jointes").set_input_files(lab_results_pdf(tmp_path))
     patient.get_by_role("button", name="Envoyer").click()
