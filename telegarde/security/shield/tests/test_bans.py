@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -129,3 +132,30 @@ def test_it_hides_bans_from_everyone_else(personas: Personas, login: Any, who: s
     assert client.post(reverse("shield:lift_ban", args=[ban.external_id])).status_code == 404
     ban.refresh_from_db()
     assert ban.lifted is None
+
+
+NFT = shutil.which("nft") or "/usr/sbin/nft"
+
+
+@pytest.mark.skipif(not Path(NFT).exists(), reason="Debian's nftables (nft) is not installed")
+def test_the_nftables_export_loads_in_nft_and_holds_the_bans(db: None, tmp_path: Path) -> None:
+    do_add_ban("203.0.113.0/24", seconds=600, reason="flood", source="operator", acting_user=None)
+    do_add_ban("198.51.100.9", seconds=60, reason="scan", source="detection", acting_user=None)
+    do_add_ban("2001:db8::/64", seconds=60, reason="x", source="operator", acting_user=None)
+    target = tmp_path / "telegarde.nft"
+    exports.write_atomically(target, exports.nftables_sets(exports.active_bans()))
+
+    checked = subprocess.run([NFT, "-c", "-f", str(target)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    if os.geteuid() != 0:
+        return  # loading needs CAP_NET_ADMIN; the syntax check above still ran
+    # Loaded for real, in a network namespace of its own (never the machine's firewall),
+    # twice: the file replaces its table, as an operator re-exporting it would.
+    script = f"{NFT} -f {target} && {NFT} -f {target} && {NFT} list table inet telegarde"
+    loaded = subprocess.run(
+        ["unshare", "--net", "sh", "-c", script], capture_output=True, text=True
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "203.0.113.0/24" in loaded.stdout and "198.51.100.9" in loaded.stdout
+    assert "2001:db8::/64" in loaded.stdout
+    assert "ip saddr @banned_v4 drop" in loaded.stdout
