@@ -357,6 +357,14 @@ class RedisBackend:
                 future.set_result(reply)
 
     async def _evalsha_all(self, calls: list[list[Any]]) -> list[Any]:
+        """The replies, a script's error as its reply (as a pipeline gives them)."""
+        from redis.exceptions import ResponseError
+
+        if len(calls) == 1:  # a pipeline costs a quarter more for one call
+            try:
+                return [await self.client.evalsha(self._take.sha, *calls[0])]
+            except ResponseError as exc:
+                return [exc]
         async with self.client.pipeline(transaction=False) as pipe:
             for call in calls:
                 pipe.evalsha(self._take.sha, *call)
