@@ -255,9 +255,9 @@ class RedisBackend:
     """Budgets shared by every instance through one Redis (not Redis Cluster: a
     script's keys must live on one node).
 
-    Budget decisions wait for at most ``MAX_PIPELINES`` pipelines in flight: the ones
-    asked meanwhile leave together in the next, one round trip and one connection for
-    all of them, however many requests arrive at once."""
+    A budget decision asked while nothing else is in flight goes at once; the ones asked
+    while ``MAX_PIPELINES`` are in flight wait and leave together in the next pipeline:
+    one round trip and one connection for all of them, however many arrive at once."""
 
     name = "redis"
     MAX_PIPELINES = 2
@@ -296,10 +296,15 @@ class RedisBackend:
         if strike_key:
             keys.append(self.key("s", strike_key))
             args.append(STRIKE_WINDOW_S)
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        self._asked.append(([len(keys), *keys, *args], future))
-        self._schedule()
-        allowed, wait, limited, strikes, *levels = await future
+        call = [len(keys), *keys, *args]
+        if self._pipelines or self._asked:
+            future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+            self._asked.append((call, future))
+            self._schedule()
+            reply = await future
+        else:
+            reply = await self._ask_now(call)
+        allowed, wait, limited, strikes, *levels = reply
         return Verdict(
             bool(int(allowed)),
             float(wait),
@@ -307,6 +312,23 @@ class RedisBackend:
             int(strikes),
             tuple(float(level) for level in levels),
         )
+
+    async def _ask_now(self, call: list[Any]) -> list[Any]:
+        # Nothing else asked or in flight: this request's task asks Redis itself, and the
+        # requests that arrive meanwhile form the next pipeline.
+        from redis.exceptions import NoScriptError
+
+        self._pipelines += 1
+        try:
+            try:
+                reply: list[Any] = await self.client.evalsha(self._take.sha, *call)
+            except NoScriptError:
+                await self.client.script_load(TAKE_SCRIPT)
+                reply = await self.client.evalsha(self._take.sha, *call)
+        finally:
+            self._pipelines -= 1
+            self._schedule()
+        return reply
 
     def _schedule(self) -> None:
         # Next turn of the event loop, so that requests decided in this one go together.

@@ -6,6 +6,7 @@ trusted-proxy list that would trust the whole Internet stops the process at star
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ class Budget:
     def scaled(self, factor: float) -> Budget:
         return Budget(self.rate * factor, self.burst * factor)
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """``rate/burst``, as in the configuration (``5/30``)."""
         return f"{self.rate:g}/{self.burst:g}"

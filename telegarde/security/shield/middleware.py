@@ -74,6 +74,15 @@ class Shield:
         self.housekeeping = housekeeping
         self._housekeeper: asyncio.Task[None] | None = None
         self._autobanned: dict[str, float] = {}
+        # (route class, signed in) -> the address's and the network's budgets
+        self._budgets: dict[tuple[str, bool], tuple[Budget, Budget]] = {}
+        for route_class, budget in cfg.budgets.items():
+            for signed_in in (False, True):
+                address = budget.scaled(cfg.signed_in_factor) if signed_in else budget
+                self._budgets[(route_class, signed_in)] = (
+                    address,
+                    address.scaled(cfg.prefix_factor),
+                )
         # One thread for the shield's database work (events, bans), off the event loop
         # and apart from the request threads.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shield")
@@ -185,19 +194,16 @@ class Shield:
     def _buckets(
         self, client: Client, route_class: str, claim: Claim | None
     ) -> list[tuple[str, Budget]]:
-        cfg = self.cfg
-        budget = cfg.budgets[route_class]
-        if claim is not None:
-            budget = budget.scaled(cfg.signed_in_factor)
+        address, network = self._budgets[(route_class, claim is not None)]
         # A key names its budget: signed-in and anonymous requests from one address have
         # buckets of their own, and every process agrees on each bucket's arithmetic.
-        network = budget.scaled(cfg.prefix_factor)
         buckets = [
-            (f"ip:{client.ip}:{route_class}:{budget.label}", budget),
+            (f"ip:{client.ip}:{route_class}:{address.label}", address),
             (f"net:{client.prefix}:{route_class}:{network.label}", network),
         ]
         if claim is not None and route_class != "static":
-            buckets.append((f"user:{claim.user_id}:{cfg.user_budget.label}", cfg.user_budget))
+            budget = self.cfg.user_budget
+            buckets.append((f"user:{claim.user_id}:{budget.label}", budget))
         return buckets
 
     # --- refusals ------------------------------------------------------------------------

@@ -426,3 +426,24 @@ def test_it_decides_here_only_what_needs_no_round_trip() -> None:
     assert unknown is None
     assert known is not None and not known.allowed and known.strikes == 1
     assert calls == 1
+
+
+def test_the_breaker_holds_longer_while_redis_flaps_and_forgets_once_it_is_stable() -> None:
+    clock = Clock()
+    log: list[tuple[str, dict[str, Any]]] = []
+    breaker = Breaker(changes_into(log), clock, hold_s=5, max_hold_s=20, stable_s=30)
+    holds = []
+    for _ in range(4):
+        breaker.failed(TimeoutError())
+        breaker.failed(TimeoutError())  # the same outage: no second event
+        holds.append(breaker.hold_s)
+        assert not breaker.due()
+        clock.now += breaker.hold_s
+        assert breaker.due() and not breaker.due()  # one probe at a time
+        breaker.probed(None)
+        clock.now += 10  # fails again 10 s after coming back
+    clock.now += 30
+    breaker.failed(TimeoutError())
+    holds.append(breaker.hold_s)
+    assert holds == [5, 10, 20, 20, 5]
+    assert [change for change, _ in log] == ["failed_over", "recovered"] * 4 + ["failed_over"]
