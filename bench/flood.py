@@ -404,8 +404,12 @@ async def capacity(server: Server, plan: Plan) -> float:
     return result.statuses[200] / plan.capacity_s
 
 
-async def saturated_throughput(server: Server, people: list[Visitor], seconds: float) -> float:
-    """Signed-in home pages at saturation: two back-to-back connections per patient."""
+async def saturated_throughput(
+    server: Server, people: list[Visitor], seconds: float
+) -> tuple[float, int]:
+    """Signed-in home pages at saturation, two back-to-back connections per patient: 200s
+    per second, and the other answers (the shield's budgets, when the server is fast
+    enough for a patient to go over them)."""
     results = await asyncio.gather(
         *(
             run_load(
@@ -428,7 +432,7 @@ async def saturated_throughput(server: Server, people: list[Visitor], seconds: f
     refused = sum(n for r in results for s, n in r.statuses.items() if s != 200)
     if refused:
         print(f"  note: {refused} non-200 answers at saturation on {server.name}", flush=True)
-    return ok / seconds
+    return ok / seconds, refused
 
 
 # --- Installation ----------------------------------------------------------------------------
@@ -509,11 +513,13 @@ async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dic
         flush=True,
     )
     overhead: dict[str, list[float]] = {"on": [], "off": []}
+    refused_at_saturation: Counter[str] = Counter()
     for index in range(plan.overhead_rounds):
         order = (off, on) if index % 2 == 0 else (on, off)
         for server in order:
-            rps = await saturated_throughput(server, people, plan.overhead_s)
+            rps, refused = await saturated_throughput(server, people, plan.overhead_s)
             overhead[server.name].append(rps)
+            refused_at_saturation[server.name] += refused
             print(f"  saturation, signed-in home page, {server.name}: {rps:.1f} req/s", flush=True)
         await asyncio.sleep(1.0)  # signed-in budgets refill between rounds
     # The legitimate load asks for about a third of what the server can do with it, so
@@ -580,6 +586,8 @@ async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dic
         "overhead_ratio": ratio(on_rps, off_rps),
         "saturated_rps_on": round(on_rps, 1),
         "saturated_rps_off": round(off_rps, 1),
+        # Above 0, overhead_ratio counts budget refusals, not only the shield's cost.
+        "saturation_refused_on": refused_at_saturation["on"],
         "legit_think_s": round(think_s, 2),
         "phase_s": plan.phase_s,
         "workers": WORKERS,
