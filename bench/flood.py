@@ -586,6 +586,9 @@ async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dic
         "overhead_ratio": ratio(on_rps, off_rps),
         "saturated_rps_on": round(on_rps, 1),
         "saturated_rps_off": round(off_rps, 1),
+        # The shield's Redis fail-overs and recoveries, from the shield-on server's log.
+        "shield_failovers_on": _log_count(on, "shield: Redis unreachable"),
+        "shield_recoveries_on": _log_count(on, "shield: Redis answers again"),
         # Above 0, overhead_ratio counts budget refusals, not only the shield's cost.
         "saturation_refused_on": refused_at_saturation["on"],
         "legit_think_s": round(think_s, 2),
@@ -593,6 +596,13 @@ async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dic
         "workers": WORKERS,
         "channel_layer": setup["channel_layer"],
     }
+
+
+def _log_count(server: Server, text: str) -> int:
+    try:
+        return server.log_path.read_text(encoding="utf-8", errors="replace").count(text)
+    except OSError:
+        return 0
 
 
 def parse_plan(argv: Sequence[str] | None) -> Plan:

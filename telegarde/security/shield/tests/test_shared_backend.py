@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -270,17 +271,28 @@ def test_the_middleware_refuses_over_budget_through_redis(prefix: str) -> None:
 
     from .asgi import request, shield
 
-    async def scenario() -> list[int]:
+    token = "m" * 32
+
+    async def scenario() -> tuple[list[int], bytes]:
         base = ShieldSettings()
         budgets = {**base.budgets, "page": Budget(0.01, 3)}
-        cfg = dataclasses.replace(base, budgets=budgets, redis_url=URL, redis_prefix=prefix)
+        cfg = dataclasses.replace(
+            base, budgets=budgets, redis_url=URL, redis_prefix=prefix, metrics_token=token
+        )
         app, _ = shield(cfg)
         assert isinstance(app.backend, SharedBackend)
         statuses = [(await request(app)).status for _ in range(5)]
         statuses.append((await request(app, peer="192.0.2.99")).status)
-        return statuses
+        bearer = [(b"authorization", f"Bearer {token}".encode())]
+        return statuses, (await request(app, "/bouclier/metriques", headers=bearer)).body
 
-    assert asyncio.run(scenario()) == [200, 200, 200, 429, 429, 200]
+    statuses, metrics = asyncio.run(scenario())
+    assert statuses == [200, 200, 200, 429, 429, 200]
+    # The two refusals at the first address needed no round trip.
+    counts = dict(
+        re.findall(rb'budget_decisions_total\{where="(\w+)",worker="\d+"\} (\d+)', metrics)
+    )
+    assert counts == {b"redis": b"4", b"refused_here": b"2"}
 
 
 # --- Redis that stops answering ----------------------------------------------------------
