@@ -232,7 +232,7 @@ def changes_into(log: list[tuple[str, dict[str, Any]]]) -> Any:
 
 def test_it_shares_budgets_and_refuses_the_rest_here(prefix: str) -> None:
     async def scenario() -> tuple[list[bool], int]:
-        processes = [SharedBackend(RedisBackend(URL, prefix), lambda c, d: None) for _ in range(2)]
+        processes = [SharedBackend(patient_redis(prefix), lambda c, d: None) for _ in range(2)]
         budget = [("ip:1.2.3.4:page:0.01/5", Budget(0.01, 5))]
         allowed = [(await processes[i % 2].take(budget, None)).allowed for i in range(40)]
         return allowed, sum(p.decisions["redis"] for p in processes)
@@ -242,19 +242,28 @@ def test_it_shares_budgets_and_refuses_the_rest_here(prefix: str) -> None:
     assert asked <= 7
 
 
+def patient_redis(prefix: str) -> RedisBackend:
+    """A Redis client that waits for slow answers: on a loaded test machine the default
+    half-second timeout would switch the backend to local decisions (the fail-safe, tested
+    below) and the test would measure that instead of the sharing."""
+    return RedisBackend(URL, prefix, timeout=10.0)
+
+
 def test_it_adds_the_refusals_counted_here_to_the_shared_strikes(
     prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(shared, "STRIKE_FLUSH_S", 0.05)
 
     async def scenario() -> tuple[int, int]:
-        first = SharedBackend(RedisBackend(URL, prefix), lambda c, d: None)
-        second = SharedBackend(RedisBackend(URL, prefix), lambda c, d: None)
+        first = SharedBackend(patient_redis(prefix), lambda c, d: None)
+        second = SharedBackend(patient_redis(prefix), lambda c, d: None)
         budget = [("k", Budget(0.01, 1))]
         await first.take(budget, "6.6.6.6")
         for _ in range(10):
             await first.take(budget, "6.6.6.6")
-        await asyncio.sleep(0.3)  # the flush
+        deadline = time.monotonic() + 10
+        while first.strikes_to_add and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the flush
         # The other process learns the count at its first refusal from Redis.
         return (await second.take(budget, "6.6.6.6")).strikes, first.decisions["refused_here"]
 
