@@ -39,6 +39,8 @@ from telegarde.core.models import SecurityEvent
 from telegarde.lib.identifiers import luhn_check_digit
 
 PASSWORD = "correct-horse-battery-staple-42"
+# Debian's Chromium drives every browser test (`make browser` installs it).
+CHROMIUM = "/usr/bin/chromium"
 Role = Membership.Role
 
 

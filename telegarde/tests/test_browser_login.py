@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from telegarde.accounts.management.commands.demo import DEMO_PASSWORD, PEOPLE, demo_totp_secret
+from telegarde.conftest import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

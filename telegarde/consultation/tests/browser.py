@@ -17,7 +17,6 @@ from playwright.async_api import Browser, Page, expect
 
 from telegarde.accounts.management.commands.demo import DEMO_PASSWORD, demo_totp_secret
 
-CHROMIUM = "/usr/bin/chromium"
 CALL_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

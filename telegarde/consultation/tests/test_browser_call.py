@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, WebSocketRoute, async_playwright, expect
 
-from telegarde.conftest import free_port, served_platform
+from telegarde.conftest import CHROMIUM, free_port, served_platform
 
 from .attacker import SignallingInterceptor
 from .browser import (
     CALL_ARGS,
-    CHROMIUM,
     OTHER_PRACTITIONER,
     PATIENT,
     PRACTITIONER,

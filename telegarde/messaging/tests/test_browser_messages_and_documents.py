@@ -15,8 +15,8 @@ from fpdf import FPDF
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from telegarde.accounts.management.commands.demo import DEMO_PASSWORD, demo_totp_secret
+from telegarde.conftest import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 PATIENT = "louise.dubois@demo.telegarde.fr"
 PRACTITIONER = "dr.martin@demo.telegarde.fr"
 # The antivirus test string, built here so that no file of the project carries it whole.

@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, CDPSession, Page, expect, sync_playwright
 
 from telegarde.accounts.management.commands.demo import DEMO_PASSWORD
-from telegarde.tests.test_browser_login import CHROMIUM, CHROMIUM_ARGS
+from telegarde.conftest import CHROMIUM
+from telegarde.tests.test_browser_login import CHROMIUM_ARGS
 
 from .authenticator import SoftAuthenticator
 from .conftest import REAL_HOST, PasskeyServer

@@ -123,12 +123,14 @@ def test_a_forged_prescription_with_a_made_up_code_is_not_found(
     assert event.target_id == ""
 
 
-@pytest.mark.parametrize("code", ["ABCD-EFGH-JKLM", "abcd", "0000-0000-0000", "x" * 200, "%3Cb%3E"])
+@pytest.mark.parametrize("code", ["near-miss", "abcd", "0000-0000-0000", "x" * 200, "%3Cb%3E"])
 def test_unknown_and_malformed_codes_get_the_same_neutral_page(
     client: Client, issued: IssuedDocument, code: str
 ) -> None:
-    if code.replace("-", "") == issued.code:
-        pytest.skip("drew the code under test")
+    if code == "near-miss":
+        # A well-formed code one character away from a real one.
+        last = "B" if issued.code[-1] != "B" else "C"
+        code = f"{issued.code[:4]}-{issued.code[4:8]}-{issued.code[8:11]}{last}"
     response = client.get(url(code))
     assert response.status_code == 404
     assert 'id="verify-not-found"' in response.content.decode()
