@@ -1,9 +1,12 @@
 """Helper of bench/flood.py, run as a subprocess with the installation's settings.
 
-``python -m bench._flood_setup OUT PATIENT:PRACTITIONER ...``: for each pair of demo
-accounts, an appointment starting in a few minutes (set up directly, as the consultation
-browser test does: what the benchmark loads is the call, not this booking); writes to OUT
-(JSON) the appointments' identifiers and the practitioners' published TOTP seeds.
+``python -m bench._flood_setup OUT PATIENTS PATIENT:PRACTITIONER ...``: for each pair
+of demo accounts, an appointment starting in a few minutes (set up directly, as the
+consultation browser test does: what the benchmark loads is the call, not this
+booking); and PATIENTS more patient accounts (``bench-patient-N@bench.invalid``, the
+demo password), so that the overhead rounds load the server with people who each stay
+within a person's budget. Writes to OUT (JSON) the appointments' identifiers, the
+practitioners' published TOTP seeds and the new patients' addresses.
 
 Not a product command: it lets the benchmark set up consultations without adding one.
 """
@@ -46,14 +49,43 @@ def consultations(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return result
 
 
+def patients(count: int) -> list[str]:
+    from datetime import date
+
+    from telegarde.accounts.actions import (
+        do_create_user,
+        do_grant_role,
+        do_set_patient_profile,
+    )
+    from telegarde.accounts.management.commands.demo import DEMO_PASSWORD, ORG_NAME
+    from telegarde.accounts.models import Membership, Organisation, User
+
+    organisation = Organisation.objects.get(name__iexact=ORG_NAME)
+    emails = [f"bench-patient-{index}@bench.invalid" for index in range(count)]
+    for index, email in enumerate(emails):
+        if User.objects.filter(email__iexact=email).exists():
+            continue
+        user = do_create_user(
+            email, DEMO_PASSWORD, first_name="Patient", last_name=f"Banc {index}",
+            acting_user=None,
+        )  # fmt: skip
+        do_grant_role(user, organisation, Membership.Role.PATIENT, acting_user=None)
+        do_set_patient_profile(
+            user, birth_last_name=f"Banc{index}", first_names="Patient",
+            birth_date=date(1980, 1, 1), sex="F", birthplace_code="75056", acting_user=None,
+        )  # fmt: skip
+    return emails
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telegarde.settings")
     import django
 
     django.setup()
-    out, *specs = argv
+    out, count, *specs = argv
     pairs = [tuple(spec.split(":", 1)) for spec in specs]
     figures = consultations([(patient, practitioner) for patient, practitioner in pairs])
+    figures["patients"] = patients(int(count))
     Path(out).write_text(json.dumps(figures), encoding="utf-8")
 
 

@@ -499,6 +499,7 @@ SHIELD = _shield_config.load(
     threads=SERVE_THREADS,
     redis_url=REDIS_URL,
     redis_prefix=REDIS_PREFIX,
+    board_path=str(VAR_DIR / "shield-board"),
 )
 # Headers that trickle in (slowloris) are cut by the server before the shield runs:
 # `telegarde serve` hands this environment to granian.

@@ -75,6 +75,15 @@ class ShieldSettings:
     queue_token_ttl: int = 1800
     ban_seconds: int = 600
     autoban_rejections: int = 600
+    # Held refusals (holds.py): seconds, at most per address and per worker.
+    hold_seconds: float = 5.0
+    hold_per_address: int = 4
+    hold_max: int = 256
+    hold_penalty_seconds: float = 10.0
+    # Event-loop lateness (ms) at which anonymous requests stop starting (priority.py).
+    lag_pressure_ms: float = 10.0
+    # The file the workers of one machine share their load through (board.py).
+    board_path: str | None = None
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
     max_url_bytes: int = 4096
@@ -164,7 +173,7 @@ def parse_trusted_proxies(name: str, text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def _positive_float(name: str, default: float) -> float:
+def _positive_float(name: str, default: float, *, zero: bool = False) -> float:
     raw = env_optional(name)
     if raw is None:
         return default
@@ -172,8 +181,8 @@ def _positive_float(name: str, default: float) -> float:
         value = float(raw)
     except ValueError as exc:
         raise ConfigError(name, f"{raw!r} is not a number") from exc
-    if not 0 < value < 1e6:
-        raise ConfigError(name, f"{raw!r} must be a positive number")
+    if not (value >= 0 if zero else value > 0) or value >= 1e6:
+        raise ConfigError(name, f"{raw!r} must be {'>= 0' if zero else '> 0'} and < 1000000")
     return value
 
 
@@ -185,7 +194,12 @@ def _header_timeout() -> int:
 
 
 def load(
-    *, max_body_bytes: int, threads: int, redis_url: str | None, redis_prefix: str
+    *,
+    max_body_bytes: int,
+    threads: int,
+    redis_url: str | None,
+    redis_prefix: str,
+    board_path: str | None = None,
 ) -> ShieldSettings:
     """Read every ``TELEGARDE_SHIELD_*`` variable (docs/configuration.md)."""
     budgets = dict(DEFAULT_BUDGETS)
@@ -233,12 +247,19 @@ def load(
         max_inflight=max_inflight,
         anonymous_slots=min(
             max_inflight,
-            env_int("TELEGARDE_SHIELD_ANONYMOUS_SLOTS", max(1, max_inflight // 4), minimum=1),
+            env_int("TELEGARDE_SHIELD_ANONYMOUS_SLOTS", 1, minimum=1),
         ),
         queue_rate=_positive_float("TELEGARDE_SHIELD_QUEUE_RATE", 5.0),
         queue_token_ttl=env_int("TELEGARDE_SHIELD_QUEUE_TOKEN_TTL", 1800, minimum=60),
         ban_seconds=env_int("TELEGARDE_SHIELD_BAN_SECONDS", 600, minimum=1),
         autoban_rejections=env_int("TELEGARDE_SHIELD_AUTOBAN_REJECTIONS", 600, minimum=0),
+        hold_seconds=_positive_float("TELEGARDE_SHIELD_HOLD_SECONDS", 5.0, zero=True),
+        hold_per_address=env_int("TELEGARDE_SHIELD_HOLD_PER_ADDRESS", 4, minimum=1),
+        hold_max=env_int("TELEGARDE_SHIELD_HOLD_MAX", 256, minimum=1),
+        hold_penalty_seconds=_positive_float(
+            "TELEGARDE_SHIELD_HOLD_PENALTY_SECONDS", 10.0, zero=True
+        ),
+        lag_pressure_ms=_positive_float("TELEGARDE_SHIELD_LAG_PRESSURE_MS", 10.0),
         max_header_bytes=env_int("TELEGARDE_SHIELD_MAX_HEADER_BYTES", 16 * 1024, minimum=1024),
         max_body_bytes=max_body_bytes,
         body_timeout=_positive_float("TELEGARDE_SHIELD_BODY_TIMEOUT", 30.0),
@@ -252,4 +273,5 @@ def load(
         metrics_token=token,
         redis_url=redis_url,
         redis_prefix=f"{redis_prefix}:shield",
+        board_path=board_path,
     )

@@ -10,12 +10,14 @@ booking queue, then a slot from the priority scheduler — or a refusal with
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hmac
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +29,11 @@ from telegarde.core.claims import Claim, read_claim
 
 from . import bans, pages, queue, reporting
 from .backends import Backend, MemoryBackend, RedisBackend, Verdict
+from .board import Board
 from .classify import METRICS_PATH, classify
 from .clients import Client, client_address, client_for
 from .config import Budget, ShieldSettings
+from .holds import Holds
 from .metrics import Metrics
 from .priority import HIGH, LOW, NORMAL, Gate, Scheduler
 from .protocol import BodyTooLarge, MessageRate, SlowBody, guard_body, request_problem
@@ -44,6 +48,12 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[Any]]
 
 SATURATED_RETRY_S = 2
+LAG_PROBE_S = 0.02  # the lag probe's sleep
+# Share of recent probes that woke up late (moving average, each probe weighing
+# LATE_WEIGHT) from which the worker counts as saturated: one long pause (a first
+# request's imports) is not saturation, a loop late again and again is.
+LATE_WEIGHT = 0.2
+LATE_SHARE_SATURATED = 0.5
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013
 HTML = b"text/html; charset=utf-8"
@@ -70,9 +80,16 @@ class Shield:
         self.backend = backend or make_backend(cfg, self._backend_changed)
         self.gate = Gate(Scheduler(cfg.max_inflight, cfg.concurrency, cfg.anonymous_slots))
         self.window = reporting.Window(started=time.time())
+        self.holds = Holds(
+            cfg.hold_seconds, cfg.hold_per_address, cfg.hold_max, cfg.hold_penalty_seconds
+        )
         self.queue_length = 0.0
         self.housekeeping = housekeeping
         self._housekeeper: asyncio.Task[None] | None = None
+        self._lag_probe: asyncio.Task[None] | None = None
+        self.loop_lag = 0.0
+        self.late_share = 0.0
+        self.open_sockets = 0  # signalling WebSockets open in this worker
         self._autobanned: dict[str, float] = {}
         # (route class, signed in) -> the address's and the network's budgets
         self._budgets: dict[tuple[str, bool], tuple[Budget, Budget]] = {}
@@ -96,7 +113,7 @@ class Shield:
         if kind not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         if self.housekeeping and self._housekeeper is None:
-            self._housekeeper = asyncio.get_running_loop().create_task(self._housekeep())
+            self._start_worker()
         cfg = self.cfg
         headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
         peer = scope.get("client")
@@ -122,10 +139,18 @@ class Shield:
         if until is not None:
             retry = max(1, math.ceil(until - time.time()))
             return await self._refuse(
-                scope, send, client, route_class, 403, "banned", "banned", retry, receive
-            )
+                scope, send, client, route_class, 403, "banned", "banned", retry, receive,
+                hold=True,
+            )  # fmt: skip
 
         claim = _claim(headers)
+        if claim is None and kind == "http":
+            penalty = self.holds.penalty_left(client.ip, time.monotonic())
+            if penalty > 0:
+                return await self._refuse(
+                    scope, send, client, route_class, 429, "penalty", "limited",
+                    math.ceil(penalty), hold=True,
+                )  # fmt: skip
         level = _level(route_class, claim, headers)
         buckets = self._buckets(client, route_class, claim)
         # Signed-in people are held to their budgets, never banned automatically.
@@ -142,15 +167,17 @@ class Shield:
             if verdict is None or verdict.allowed:
                 return await self._refuse(
                     scope, send, client, route_class, 503, "saturated", "saturated",
-                    SATURATED_RETRY_S,
+                    SATURATED_RETRY_S, hold=True,
                 )  # fmt: skip
         else:
             verdict = await self.backend.take(buckets, strike_key)
         if not verdict.allowed:
             self._maybe_autoban(client, verdict)
+            if claim is None and kind == "http":
+                self.holds.penalise(client.ip, time.monotonic())
             return await self._refuse(
                 scope, send, client, route_class, 429, "budget", "limited",
-                max(1, math.ceil(verdict.retry_after)), receive,
+                max(1, math.ceil(verdict.retry_after)), receive, hold=claim is None,
             )  # fmt: skip
         if kind == "websocket":
             return await self._websocket(scope, receive, send, client, claim)
@@ -219,7 +246,11 @@ class Shield:
         page: str,
         retry_after: int | None = None,
         receive: Receive | None = None,
+        *,
+        hold: bool = False,
     ) -> None:
+        """Refuse with ``status``. ``hold``: an abusive request, whose refusal waits
+        (when the limits allow) and closes the connection (holds.py)."""
         self.metrics.count("rejected", route_class, reason)
         self.window.count(client.ip, route_class, reason)
         if scope["type"] == "websocket":
@@ -228,6 +259,14 @@ class Shield:
             await send({"type": "websocket.close", "code": WS_TRY_AGAIN_LATER})
             return
         headers = [] if retry_after is None else [(b"retry-after", str(retry_after).encode())]
+        if hold:
+            headers.append((b"connection", b"close"))
+            if self.holds.take(client.ip):
+                self.metrics.count("held", route_class, reason)
+                try:
+                    await asyncio.sleep(self.holds.duration())
+                finally:
+                    self.holds.give(client.ip)
         language = pages.language_of(scope.get("headers") or [])
         await _respond(send, status, pages.refusal_body(page, language), headers)
 
@@ -346,9 +385,11 @@ class Shield:
             if not closed:
                 await send(message)
 
+        self.open_sockets += 1
         try:
             return await self.app(scope, guarded_receive, guarded_send)
         finally:
+            self.open_sockets -= 1
             await self.backend.ws_close([key for key, _ in keys])
 
     # --- metrics, lifespan, housekeeping -------------------------------------------------
@@ -375,6 +416,10 @@ class Shield:
         return {
             "inflight": lambda: scheduler.running,
             "waiting": lambda: self.gate.waiting,
+            "held": lambda: self.holds.held,
+            "penalised": lambda: len(self.holds.penalised),
+            "loop_lag_seconds": lambda: self.loop_lag,
+            "loop_late_share": lambda: self.late_share,
             "bans_active": lambda: len(bans.table()),
             "queue_length": lambda: self.queue_length,
             "backend_redis_up": lambda: 1.0 if self.backend.name == "redis" else 0.0,
@@ -413,6 +458,42 @@ class Shield:
             await self._in_thread(bans.refresh_from_database)
         except Exception:
             logger.exception("shield: could not refresh bans from the database")
+
+    def _start_worker(self) -> None:
+        """On the first request, in the worker process: the board, the housekeeping
+        and the lag probe."""
+        if self.cfg.board_path:
+            board = Board.open(Path(self.cfg.board_path))
+            if board is not None:
+                self.gate.scheduler.others_busy = board.others_busy
+                self.gate.scheduler.publish = board.publish
+                atexit.register(board.leave)
+        loop = asyncio.get_running_loop()
+        self._housekeeper = loop.create_task(self._housekeep())
+        self._lag_probe = loop.create_task(self.probe_lag())
+
+    async def probe_lag(self) -> None:
+        """Sleep ``LAG_PROBE_S`` again and again. When the probe keeps waking up late by
+        ``lag_pressure_ms`` or more, the CPU is saturated (requests in threads, a flood
+        being parsed, another process); if signed-in people are being served or a
+        consultation's socket is open here, anonymous requests stand aside (there is
+        nobody to stand aside for otherwise)."""
+        loop = asyncio.get_running_loop()
+        threshold = self.cfg.lag_pressure_ms / 1000
+        scheduler = self.gate.scheduler
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_PROBE_S)
+            self.loop_lag = loop.time() - before - LAG_PROBE_S
+            late = 1.0 if self.loop_lag >= threshold else 0.0
+            self.late_share += LATE_WEIGHT * (late - self.late_share)
+            if self.late_share >= LATE_SHARE_SATURATED and (
+                self.open_sockets > 0 or scheduler.served_signed_in_recently()
+            ):
+                scheduler.pressed()
+            # Anonymous requests may be waiting on another worker's signed-in work, or
+            # on a pressure that has ended, with nothing finishing here to start them.
+            self.gate.regrant()
 
     async def _housekeep(self) -> None:
         last_flush = time.monotonic()

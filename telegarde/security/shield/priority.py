@@ -3,10 +3,12 @@
 Three levels: ``HIGH`` (practitioners, staff, a consultation in progress or an
 appointment today, from the signed priority claim), ``NORMAL`` (other signed-in
 people) and ``LOW`` (anonymous). A worker runs at most ``capacity`` requests at once,
-and at most a per-class number. Anonymous requests may hold only ``low_slots`` of the
-capacity, one while signed-in requests run, none while one had to wait in the last
-second: shedding starts with them (they wait briefly, then get a 503) before signed-in
-people slow down.
+and at most a per-class number. Anonymous requests use what is left: up to
+``low_slots`` at once, and none while a signed-in request runs in this worker or in
+another worker of the machine (board.py), nor for a second after a signed-in request
+had to wait or the worker's event loop kept running late (``pressed``, from the
+shield's lag probe: the CPU is saturated, whoever holds it). Shedding starts with them
+(they wait briefly, then get a 503) before signed-in people slow down.
 
 The arithmetic (``Scheduler``) is synchronous and deterministic, for property tests;
 ``Gate`` puts asyncio futures and timeouts around it.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,7 +32,6 @@ LEVEL_NAMES = {HIGH: "high", NORMAL: "normal", LOW: "low"}
 MAX_WAIT = {HIGH: 20.0, NORMAL: 10.0, LOW: 2.0}
 MAX_WAITING = {HIGH: 512, NORMAL: 512, LOW: 64}
 PRESSURE_S = 1.0
-BUSY_LOW_SLOTS = 1
 
 
 @dataclass(eq=False)
@@ -58,22 +60,43 @@ class Scheduler:
         self.running_low = 0
         self.waiting: dict[int, deque[Ticket]] = {level: deque() for level in LEVELS}
         self.pressure_until = 0.0
+        self.signed_in_at = -math.inf  # when a signed-in request was last offered
         self._order = itertools.count()
+        # The other workers of this machine (board.py): whether one of them is running
+        # signed-in requests or is under pressure, and where to publish our own state.
+        self.others_busy: Callable[[], bool] = _nobody
+        self.publish: Callable[[int, float], None] | None = None
 
     def sheds_low(self) -> bool:
-        """True when an anonymous request offered now would be refused at once: the
-        anonymous waiting line is full, and a newcomer queues behind it."""
-        return len(self.waiting[LOW]) >= MAX_WAITING[LOW]
+        """True when an anonymous request offered now should be refused at once: the
+        worker is under pressure (it would not start before the pressure ends, and a
+        line that grows now would start all at once when it does), or the anonymous
+        waiting line is full."""
+        return self.clock() < self.pressure_until or len(self.waiting[LOW]) >= MAX_WAITING[LOW]
+
+    def served_signed_in_recently(self) -> bool:
+        return self.clock() - self.signed_in_at < PRESSURE_S
+
+    def pressed(self) -> None:
+        """The worker is saturated: no anonymous request starts for ``PRESSURE_S``."""
+        self.pressure_until = self.clock() + PRESSURE_S
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.publish is not None:
+            self.publish(self.running - self.running_low, self.pressure_until)
 
     def low_limit(self) -> int:
-        """Anonymous requests allowed to run now: none while signed-in requests had to
-        wait in the last second, one while any signed-in request runs (a running request
-        is never interrupted, so that one bounds what a signed-in request may share the
-        CPU with), ``low_slots`` on an otherwise idle worker."""
-        if self.clock() < self.pressure_until:
+        """Anonymous requests allowed to run now: none under pressure, none while a
+        signed-in request runs here or on another worker of this machine (a running
+        request is never interrupted, so a signed-in request shares the CPU only with
+        anonymous ones started before it), ``low_slots`` otherwise."""
+        if (
+            self.clock() < self.pressure_until
+            or self.running > self.running_low
+            or self.others_busy()
+        ):
             return 0
-        if self.running > self.running_low:
-            return BUSY_LOW_SLOTS
         return self.low_slots
 
     def _fits(self, ticket: Ticket) -> bool:
@@ -92,17 +115,21 @@ class Scheduler:
         )
         if ticket.level == LOW:
             self.running_low += 1
+        else:
+            self._publish()
 
     def offer(self, ticket: Ticket) -> str:
         """``"run"``, ``"wait"`` (queued) or ``"full"`` (refuse: too many waiting)."""
         ticket.order = next(self._order)
+        if ticket.level != LOW:
+            self.signed_in_at = self.clock()
         if not self._queued_ahead(ticket) and self._fits(ticket):
             self._start(ticket)
             return "run"
         if ticket.level != LOW and self.running >= self.capacity:
             # The worker is saturated (not merely one class at its limit): anonymous
             # requests stand aside until signed-in ones stop waiting.
-            self.pressure_until = self.clock() + PRESSURE_S
+            self.pressed()
         if len(self.waiting[ticket.level]) >= MAX_WAITING[ticket.level]:
             return "full"
         self.waiting[ticket.level].append(ticket)
@@ -132,9 +159,12 @@ class Scheduler:
         self.running_by_class[ticket.route_class] -= 1
         if ticket.level == LOW:
             self.running_low -= 1
-        return self._grant()
+        else:
+            self._publish()
+        return self.grant()
 
-    def _grant(self) -> list[Ticket]:
+    def grant(self) -> list[Ticket]:
+        """Start the waiting tickets that fit, highest level first."""
         started: list[Ticket] = []
         for level in LEVELS:
             queue = self.waiting[level]
@@ -146,6 +176,10 @@ class Scheduler:
                     self._start(waiting)
                     started.append(waiting)
         return started
+
+
+def _nobody() -> bool:
+    return False
 
 
 class Gate:
@@ -176,9 +210,19 @@ class Gate:
         return ticket
 
     def release(self, ticket: Ticket) -> None:
-        for started in self.scheduler.release(ticket):
-            if started.future is not None and not started.future.done():
-                started.future.set_result(True)
+        self._wake(self.scheduler.release(ticket))
+
+    def regrant(self) -> None:
+        """Start what waits and may now run, though nothing finished here (another
+        worker did, or the pressure ended)."""
+        if any(self.scheduler.waiting.values()):
+            self._wake(self.scheduler.grant())
+
+    @staticmethod
+    def _wake(started: list[Ticket]) -> None:
+        for ticket in started:
+            if ticket.future is not None and not ticket.future.done():
+                ticket.future.set_result(True)
 
     @property
     def waiting(self) -> int:

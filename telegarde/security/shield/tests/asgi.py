@@ -36,8 +36,10 @@ class Inner:
 
 
 def shield(cfg: ShieldSettings | None = None) -> tuple[Shield, Inner]:
+    """A shield in front of an ``Inner``; unless ``cfg`` says otherwise, refusals are
+    not held (held refusals have tests of their own)."""
     inner = Inner()
-    return Shield(inner, cfg or ShieldSettings(), housekeeping=False), inner
+    return Shield(inner, cfg or ShieldSettings(hold_seconds=0), housekeeping=False), inner
 
 
 async def request(

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.asyncio
 
 
 def cfg(**changes: object) -> ShieldSettings:
-    return dataclasses.replace(ShieldSettings(), **changes)  # type: ignore[arg-type]
+    """Default settings with ``changes``; refusals are not held unless asked."""
+    return dataclasses.replace(ShieldSettings(hold_seconds=0), **changes)  # type: ignore[arg-type]
 
 
 async def test_it_passes_the_client_address_to_django_and_answers_the_app() -> None:
@@ -192,6 +193,127 @@ async def test_it_sheds_anonymous_requests_before_asking_their_budget_when_the_l
     assert over.status == 429
     assert backend.asked == 1
     assert backend.strikes["192.0.2.1"][0] == 1
+
+
+async def test_it_holds_an_anonymous_refusal_then_closes_the_connection() -> None:
+    budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 1)}
+    app, _ = shield(cfg(budgets=budgets, hold_seconds=0.3))
+    served = await request(app)
+    assert served.status == 200 and "connection" not in served.headers
+    started = time.monotonic()
+    refused = await request(app)
+    assert refused.status == 429 and refused.headers["connection"] == "close"
+    assert time.monotonic() - started >= 0.15  # held 0.3 s, give or take a half
+    assert app.holds.held == 0
+
+
+async def test_it_holds_every_refusal_of_a_banned_address() -> None:
+    claim = sign_claim("c" * 32, "high", max_age=600)
+    carer = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    app, _ = shield(cfg(hold_seconds=0.2))
+    bans.table().add(ipaddress.ip_network("203.0.113.70/32"), time.time() + 60)
+    try:
+        started = time.monotonic()
+        answer = await request(app, peer="203.0.113.70", headers=carer)
+        assert answer.status == 403 and answer.headers["connection"] == "close"
+        assert time.monotonic() - started >= 0.1
+    finally:
+        bans.TABLE = bans.BanTable()
+
+
+async def test_it_keeps_refusing_an_address_over_budget_until_it_stays_away() -> None:
+    budgets = {**ShieldSettings().budgets, "page": Budget(1000, 1)}  # refills in 1 ms
+    app, inner = shield(cfg(budgets=budgets, hold_penalty_seconds=0.5))
+    statuses = [(await request(app, peer="192.0.2.5")).status for _ in range(2)]
+    assert statuses == [200, 429]
+    await asyncio.sleep(0.05)  # the bucket is full again, the penalty still runs
+    penalised = await request(app, peer="192.0.2.5")
+    assert penalised.status == 429 and penalised.headers["retry-after"] == "1"
+    claim = sign_claim("e" * 32, "normal", max_age=600)
+    patient = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    assert (await request(app, peer="192.0.2.5", headers=patient)).status == 200
+    assert (await request(app, peer="192.0.2.6")).status == 200  # the neighbour is served
+    await asyncio.sleep(0.5)
+    assert (await request(app, peer="192.0.2.5")).status == 200
+    assert len(inner.scopes) == 4
+
+
+async def test_it_answers_a_signed_in_persons_refusal_at_once_and_keeps_the_connection() -> None:
+    claim = sign_claim("a" * 32, "normal", max_age=600)
+    cookie = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    app, _ = shield(cfg(user_budget=Budget(0.01, 1), hold_seconds=5))
+    assert (await request(app, headers=cookie)).status == 200
+    started = time.monotonic()
+    refused = await request(app, headers=cookie)
+    assert refused.status == 429 and "connection" not in refused.headers
+    assert time.monotonic() - started < 1
+
+
+async def test_it_holds_no_more_refusals_than_its_limits_and_answers_the_rest_at_once() -> None:
+    budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 1)}
+    app, _ = shield(cfg(budgets=budgets, hold_seconds=0.5, hold_per_address=2, hold_max=3))
+    for peer in ("192.0.2.1", "192.0.2.2"):
+        assert (await request(app, peer=peer)).status == 200
+
+    async def timed(peer: str) -> tuple[int, str, float]:
+        started = time.monotonic()
+        answer = await request(app, peer=peer)
+        return answer.status, answer.headers["connection"], time.monotonic() - started
+
+    answers = await asyncio.gather(
+        *(timed("192.0.2.1") for _ in range(3)), *(timed("192.0.2.2") for _ in range(2))
+    )
+    assert all(status == 429 and connection == "close" for status, connection, _ in answers)
+    held = [took >= 0.25 for _, _, took in answers]  # held 0.5 s, give or take a half
+    assert held[:3].count(True) == 2  # two per address
+    assert held.count(True) == 3  # three in all
+    assert app.holds.held == 0 and app.holds.by_address == {}
+
+
+async def _run_late(app: Any, times: int) -> None:
+    """Take the CPU from the event loop ``times`` times (as a flood or a busy thread
+    would), letting the lag probe wake up late after each."""
+    for _ in range(times):
+        await asyncio.sleep(0.005)  # the probe is asleep
+        time.sleep(0.25)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert app.loop_lag >= 0.2
+
+
+async def test_it_stops_starting_anonymous_requests_while_its_event_loop_keeps_running_late() -> (
+    None
+):
+    from telegarde.security.shield.middleware import Shield
+
+    app = Shield(_inner_ok, cfg(lag_pressure_ms=80), housekeeping=False)
+    claim = sign_claim("d" * 32, "normal", max_age=600)
+    patient = [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
+    probe = asyncio.create_task(app.probe_lag())
+    try:
+        await _run_late(app, 1)  # one pause is not saturation
+        assert not app.gate.scheduler.sheds_low()
+        assert (await request(app, peer="192.0.2.8", headers=patient)).status == 200
+        await _run_late(app, 3)
+        assert app.gate.scheduler.sheds_low()
+        assert (await request(app, peer="192.0.2.9")).status == 503
+        assert (await request(app, peer="192.0.2.9", headers=patient)).status == 200
+    finally:
+        probe.cancel()
+
+
+async def test_it_sheds_nobody_for_a_late_event_loop_when_nobody_signed_in_is_served() -> None:
+    from telegarde.security.shield.middleware import Shield
+
+    app = Shield(_inner_ok, cfg(lag_pressure_ms=80), housekeeping=False)
+    probe = asyncio.create_task(app.probe_lag())
+    try:
+        await _run_late(app, 5)  # a machine busy with something else
+        assert app.late_share >= 0.5
+        assert not app.gate.scheduler.sheds_low()
+        assert (await request(app, peer="192.0.2.9")).status == 200
+    finally:
+        probe.cancel()
 
 
 async def _inner_ok(scope: Any, receive: Any, send: Any) -> None:

@@ -7,7 +7,15 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telegarde.security.shield.priority import HIGH, LOW, NORMAL, Gate, Scheduler, Ticket
+from telegarde.security.shield.priority import (
+    HIGH,
+    LOW,
+    NORMAL,
+    PRESSURE_S,
+    Gate,
+    Scheduler,
+    Ticket,
+)
 
 CLASSES = ["page", "login", "static"]
 
@@ -25,6 +33,7 @@ ops = st.lists(
         st.tuples(st.just("finish"), st.integers(0, 50), st.just(0)),
         st.tuples(st.just("cancel"), st.integers(0, 50), st.just(0)),
         st.tuples(st.just("tick"), st.just(""), st.just(0)),
+        st.tuples(st.just("press"), st.just(""), st.just(0)),
     ),
     max_size=120,
 )
@@ -40,21 +49,35 @@ def test_it_keeps_its_limits_under_any_sequence(
     scheduler = Scheduler(capacity, limits, low_slots, clock)
     running: list[Ticket] = []
     waiting: list[Ticket] = []
+    pressed_until = 0.0
+
+    def start(ticket: Ticket) -> None:
+        if ticket.level == LOW:  # an anonymous request starts only on a free, calm worker
+            assert all(t.level == LOW for t in running)
+            assert clock.now >= pressed_until
+        running.append(ticket)
+
     for op, arg, level in script:
         if op == "offer":
             ticket = Ticket(str(arg), level)
             decision = scheduler.offer(ticket)
-            (running if decision == "run" else waiting if decision == "wait" else []).append(ticket)
+            if decision == "run":
+                start(ticket)
+            elif decision == "wait":
+                waiting.append(ticket)
         elif op == "finish" and running:
             ticket = running.pop(int(str(arg)) % len(running))
-            for started in scheduler.release(ticket):
-                waiting.remove(started)
-                running.append(started)
+            for begun in scheduler.release(ticket):
+                waiting.remove(begun)
+                start(begun)
         elif op == "cancel" and waiting:
             ticket = waiting.pop(int(str(arg)) % len(waiting))
             scheduler.cancel(ticket)
         elif op == "tick":
             clock.now += 0.7
+        elif op == "press":
+            scheduler.pressed()
+            pressed_until = clock.now + PRESSURE_S
         assert scheduler.running == len(running) <= capacity
         for name, limit in limits.items():
             assert sum(t.route_class == name for t in running) <= limit
@@ -79,11 +102,24 @@ def test_it_gives_a_freed_slot_to_signed_in_people_before_anonymous_ones() -> No
     assert scheduler.release(carer) == []  # anonymous waits out the pressure second
 
 
-def test_it_runs_no_more_than_one_anonymous_request_beside_signed_in_work() -> None:
+def test_it_starts_no_anonymous_request_beside_signed_in_work() -> None:
     scheduler = Scheduler(16, {}, 4)
-    assert scheduler.offer(Ticket("page", NORMAL)) == "run"
-    assert scheduler.offer(Ticket("page", LOW)) == "run"
+    patient = Ticket("page", NORMAL)
+    assert scheduler.offer(patient) == "run"
+    anonymous = Ticket("page", LOW)
+    assert scheduler.offer(anonymous) == "wait"
+    assert scheduler.release(patient) == [anonymous]
+
+
+def test_it_starts_no_anonymous_request_for_a_second_after_the_worker_was_pressed() -> None:
+    clock = Clock()
+    scheduler = Scheduler(16, {}, 4, clock)
+    scheduler.pressed()
+    assert scheduler.sheds_low()  # refused at once rather than lined up
     assert scheduler.offer(Ticket("page", LOW)) == "wait"
+    assert scheduler.offer(Ticket("page", NORMAL)) == "run"  # signed-in people go on
+    clock.now += PRESSURE_S
+    assert not scheduler.sheds_low()
 
 
 def test_it_lets_anonymous_requests_use_their_share_of_an_idle_worker() -> None:
