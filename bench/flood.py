@@ -18,8 +18,9 @@ temporary TELEGARDE_VAR_DIR, migrated, demo data), then starts two servers with
    (b) ``off``: + the flood, shield off;
    (c) ``on``: + the flood, shield on.
    The flood comes from a separate process: ``--sources`` (256) addresses spread over
-   127.1.0.0/16, one keep-alive connection each, requests pipelined at a fixed
-   rate (open loop), alternating the landing page and the login form.
+   127.1.0.0/16, one keep-alive connection each (``--connections`` more), requests
+   pipelined at a fixed rate (open loop), alternating the landing page and the login
+   form; a connection the server closes is opened again at once.
 
 Legitimate success = a 200 within 10 s (page loads), a 302 to the new appointment
 (bookings), a pong or a chat line delivered to the peer within 10 s (signalling). With
@@ -121,6 +122,7 @@ class Plan:
     flood_factor: float
     depth: int
     redis: str = "auto"  # "auto", "none" or a redis:// URL
+    connections: int = 1  # attacker connections per source address
 
 
 QUICK = Plan(5.0, 2.0, 3.0, 1, 6, 0.3, 256, 10.0, 32)
@@ -386,7 +388,7 @@ async def phase(
             target=flood_process,
             args=(
                 server.port,
-                attack_sources(plan.sources),
+                attack_sources(plan.sources) * plan.connections,
                 flood_rate,
                 plan.phase_s + 1,
                 plan.depth,
@@ -617,6 +619,7 @@ async def run(on: Server, off: Server, plan: Plan, setup: dict[str, Any]) -> dic
         "attack_rps_achieved_off": phases[1]["attack"]["sent_rps"],
         "attack_rps_achieved_on": phases[2]["attack"]["sent_rps"],
         "attack_sources": plan.sources,
+        "attack_connections": plan.sources * plan.connections,
         "capacity_rps": round(cap, 1),
         "overhead_ratio": ratio(on_rps, off_rps),
         "saturated_rps_on": round(on_rps, 1),
@@ -649,6 +652,13 @@ def parse_plan(argv: Sequence[str] | None) -> Plan:
     parser.add_argument("--sources", type=int, help="attacker source addresses (>= 200)")
     parser.add_argument("--flood-factor", type=float, help="flood rate / measured capacity")
     parser.add_argument(
+        "--connections",
+        type=int,
+        default=1,
+        help="attacker connections per source address (default 1: one keep-alive "
+        "connection each); more tries a flood that opens many",
+    )
+    parser.add_argument(
         "--redis",
         default="auto",
         help="the servers' TELEGARDE_REDIS_URL: auto (the local Redis when it answers), "
@@ -663,10 +673,13 @@ def parse_plan(argv: Sequence[str] | None) -> Plan:
             "sources": args.sources or base.sources,
             "flood_factor": args.flood_factor or base.flood_factor,
             "redis": args.redis,
+            "connections": args.connections,
         }
     )
     if plan.phase_s <= 0 or not 1 <= plan.sources <= 16384 or plan.flood_factor <= 0:
         parser.error("phase and flood factor must be positive, sources between 1 and 16384")
+    if not 1 <= plan.connections <= 64 or plan.sources * plan.connections > 16384:
+        parser.error("connections: 1 to 64 per source, 16384 in all")
     return plan
 
 
@@ -682,7 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.sched_setaffinity(0, {LOAD_CPU})
     print(
         f"bench.flood: {plan.legit_clients} signed-in patients, flood x{plan.flood_factor:g} "
-        f"capacity from {plan.sources} addresses, {plan.phase_s:g} s phases; "
+        f"capacity from {plan.sources} addresses ({plan.connections} connection(s) each), "
+        f"{plan.phase_s:g} s phases; "
         + (
             f"servers on CPU {SERVER_CPU}, generators on CPU {LOAD_CPU}" if pinned else "not pinned"
         ),

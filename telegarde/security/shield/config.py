@@ -77,8 +77,8 @@ class ShieldSettings:
     autoban_rejections: int = 600
     # Held refusals (holds.py): seconds, at most per address and per worker.
     hold_seconds: float = 5.0
-    hold_per_address: int = 4
-    hold_max: int = 256
+    hold_per_address: int = 64
+    hold_max: int = 1024
     hold_penalty_seconds: float = 10.0
     # Event-loop lateness (ms) at which anonymous requests stop starting (priority.py).
     lag_pressure_ms: float = 10.0
@@ -254,8 +254,8 @@ def load(
         ban_seconds=env_int("TELEGARDE_SHIELD_BAN_SECONDS", 600, minimum=1),
         autoban_rejections=env_int("TELEGARDE_SHIELD_AUTOBAN_REJECTIONS", 600, minimum=0),
         hold_seconds=_positive_float("TELEGARDE_SHIELD_HOLD_SECONDS", 5.0, zero=True),
-        hold_per_address=env_int("TELEGARDE_SHIELD_HOLD_PER_ADDRESS", 4, minimum=1),
-        hold_max=env_int("TELEGARDE_SHIELD_HOLD_MAX", 256, minimum=1),
+        hold_per_address=env_int("TELEGARDE_SHIELD_HOLD_PER_ADDRESS", 64, minimum=1),
+        hold_max=env_int("TELEGARDE_SHIELD_HOLD_MAX", 1024, minimum=1),
         hold_penalty_seconds=_positive_float(
             "TELEGARDE_SHIELD_HOLD_PENALTY_SECONDS", 10.0, zero=True
         ),

@@ -42,6 +42,19 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
+        # Connections: a flood's refusals are held (docs/shield.md), each holding its
+        # connection; granian's default (1024 in all, split between workers) would let a
+        # flood with many connections fill the workers and leave patients in the
+        # kernel's queue.
+        parser.add_argument(
+            "--backlog", type=int, default=4096, help="connections waiting to be accepted"
+        )
+        parser.add_argument(
+            "--backpressure",
+            type=int,
+            default=4096,
+            help="connections each worker serves at once (beyond, they wait to be accepted)",
+        )
         parser.add_argument(
             "--log-level", default="info", choices=["debug", "info", "warning", "error"]
         )
@@ -64,6 +77,8 @@ class Command(BaseCommand):
             "--host", options["host"],
             "--port", str(options["port"]),
             "--workers", str(options["workers"]),
+            "--backlog", str(options["backlog"]),
+            "--backpressure", str(options["backpressure"]),
             "--log-level", options["log_level"],
             "--no-access-log" if options["log_level"] != "debug" else "--access-log",
             "telegarde.asgi:application",

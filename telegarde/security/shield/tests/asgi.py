@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,11 +36,16 @@ class Inner:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
+def settings(**changes: Any) -> ShieldSettings:
+    """Default settings with ``changes``; refusals are neither held nor penalised unless
+    asked (held refusals and penalties have tests of their own)."""
+    return dataclasses.replace(ShieldSettings(hold_seconds=0, hold_penalty_seconds=0), **changes)
+
+
 def shield(cfg: ShieldSettings | None = None) -> tuple[Shield, Inner]:
-    """A shield in front of an ``Inner``; unless ``cfg`` says otherwise, refusals are
-    not held (held refusals have tests of their own)."""
+    """A shield in front of an ``Inner`` (``settings()`` unless ``cfg``)."""
     inner = Inner()
-    return Shield(inner, cfg or ShieldSettings(hold_seconds=0), housekeeping=False), inner
+    return Shield(inner, cfg or settings(), housekeeping=False), inner
 
 
 async def request(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import ipaddress
 import time
 from typing import Any
@@ -14,14 +13,13 @@ from telegarde.core.claims import COOKIE_NAME, sign_claim
 from telegarde.security.shield import bans
 from telegarde.security.shield.config import Budget, ShieldSettings
 
-from .asgi import request, shield
+from .asgi import request, settings, shield
 
 pytestmark = pytest.mark.asyncio
 
 
 def cfg(**changes: object) -> ShieldSettings:
-    """Default settings with ``changes``; refusals are not held unless asked."""
-    return dataclasses.replace(ShieldSettings(hold_seconds=0), **changes)  # type: ignore[arg-type]
+    return settings(**changes)
 
 
 async def test_it_passes_the_client_address_to_django_and_answers_the_app() -> None:

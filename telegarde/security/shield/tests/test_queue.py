@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
 
 from telegarde.security.shield import queue
-from telegarde.security.shield.config import ShieldSettings
 
-from .asgi import request, shield
+from .asgi import request, settings, shield
 
 pytestmark = pytest.mark.asyncio
 
@@ -22,7 +20,7 @@ def ticket_cookie(set_cookie: str) -> list[tuple[bytes, bytes]]:
 
 
 async def test_it_queues_a_surge_and_lets_tickets_through_in_order() -> None:
-    app, inner = shield(dataclasses.replace(ShieldSettings(), queue_rate=0.001))
+    app, inner = shield(settings(queue_rate=0.001))
     first = await request(app, "/rendez-vous/", peer="198.51.100.1")
     assert first.status == 200  # the queue's saved-up capacity: served at once
     queued = await request(app, "/rendez-vous/", peer="198.51.100.2")
@@ -47,7 +45,7 @@ async def test_it_treats_forged_shared_or_expired_tickets_as_no_ticket() -> None
 
 
 async def test_it_admits_a_ticket_once_the_line_reaches_it() -> None:
-    app, inner = shield(dataclasses.replace(ShieldSettings(), queue_rate=1000.0))
+    app, inner = shield(settings(queue_rate=1000.0))
     answers = [await request(app, "/rendez-vous/", peer=f"198.51.100.{i}") for i in range(1, 30)]
     assert all(a.status == 200 for a in answers)  # a fast line: nobody waits
     assert "telegarde_file=" in answers[0].headers["set-cookie"]
@@ -55,7 +53,7 @@ async def test_it_admits_a_ticket_once_the_line_reaches_it() -> None:
 
 
 async def test_own_appointments_and_the_agenda_are_never_queued_in_a_booking_rush() -> None:
-    app, inner = shield(dataclasses.replace(ShieldSettings(), queue_rate=0.001))
+    app, inner = shield(settings(queue_rate=0.001))
     assert (await request(app, "/rendez-vous/", peer="198.51.100.1")).status == 200
     assert (await request(app, "/rendez-vous/", peer="198.51.100.2")).status == 503  # the rush
     appointment = "/rendez-vous/6f0c8d39-2b7e-4d4f-8a43-0c9e5f3b9a21/"

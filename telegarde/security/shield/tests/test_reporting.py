@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 from telegarde.core.models import SecurityEvent
 from telegarde.security.shield import reporting
 from telegarde.security.shield.config import Budget, ShieldSettings
 
-from .asgi import request, shield
+from .asgi import request, settings, shield
 
 
 def test_it_records_one_event_per_client_per_window(db: None) -> None:
     budgets = {**ShieldSettings().budgets, "page": Budget(0.01, 1)}
-    app, _ = shield(dataclasses.replace(ShieldSettings(), budgets=budgets))
+    app, _ = shield(settings(budgets=budgets))
 
     async def flood() -> None:
         for _ in range(30):

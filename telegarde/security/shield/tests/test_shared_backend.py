@@ -291,14 +291,13 @@ def test_it_adds_the_refusals_counted_here_to_the_shared_strikes(
 
 
 def test_the_middleware_refuses_over_budget_through_redis(prefix: str) -> None:
-    from telegarde.security.shield.config import ShieldSettings
 
-    from .asgi import request, shield
+    from .asgi import request, settings, shield
 
     token = "m" * 32
 
     async def scenario() -> tuple[list[int], bytes]:
-        base = ShieldSettings()
+        base = settings()
         budgets = {**base.budgets, "page": Budget(0.01, 3)}
         cfg = dataclasses.replace(
             base, budgets=budgets, redis_url=URL, redis_prefix=prefix, metrics_token=token
