@@ -170,8 +170,10 @@ class RoomConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.room, self.me, peer, local=fields["local"], remote=fields["remote"]
         )
         if not agreed:
+            # Told to those in the call only: a guest still waiting has no call to doubt.
             await self.channel_layer.group_send(
-                self.room_group, {"type": "room.event", "payload": {"type": "fingerprint_mismatch"}}
+                self.room_group,
+                {"type": "room.call_event", "payload": {"type": "fingerprint_mismatch"}},
             )
 
     async def on_admit(self, message: Message) -> None:

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from telegarde.accounts.models import User
 from telegarde.scheduling.models import Appointment
@@ -64,7 +65,7 @@ class Participant(models.Model):
         AWAY = "away", _("Pas encore arrivé")
         WAITING = "waiting", _("En salle d'attente")
         ADMITTED = "admitted", _("Admis")
-        REFUSED = "refused", _("Refusé")
+        REFUSED = "refused", pgettext_lazy("participant state", "Refusé")
         LEFT = "left", _("Parti")
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from telegarde.accounts.models import Organisation, User
 
@@ -22,7 +23,7 @@ class Document(models.Model):
         PENDING = "pending", _("En cours de vérification")
         CLEAN = "clean", _("Disponible")
         QUARANTINED = "quarantined", _("En quarantaine")
-        REJECTED = "rejected", _("Refusé")
+        REJECTED = "rejected", pgettext_lazy("document status", "Refusé")
         DELETED = "deleted", _("Supprimé")
 
     class Verdict(models.TextChoices):

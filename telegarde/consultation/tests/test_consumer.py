@@ -322,10 +322,13 @@ async def test_it_relays_nothing_from_a_waiting_patient(call: Call, open_socket:
     assert await patient.until(lambda m: m["type"] in ("pong", "offer")) == {"type": "pong"}
 
 
-async def test_it_flags_a_fingerprint_other_than_the_one_relayed(
+async def test_it_flags_a_fingerprint_other_than_the_one_relayed_to_the_call_only(
     call: Call, open_socket: Opener
 ) -> None:
     doctor, patient = await admitted_call(call, open_socket)
+    guest_key = await sync_to_async(redeemed_guest_session)(call)
+    guest = await open_socket(session_key=guest_key)
+    assert (await guest.next("state"))["you"]["state"] == "waiting"
     for sender, to, kind, fingerprint in (
         (doctor, call.patient_id, "offer", DOCTOR_FP),
         (patient, call.doctor_id, "answer", PATIENT_FP),
@@ -349,6 +352,9 @@ async def test_it_flags_a_fingerprint_other_than_the_one_relayed(
     assert await doctor.next("fingerprint_mismatch") == {"type": "fingerprint_mismatch"}
     assert await patient.next("fingerprint_mismatch") == {"type": "fingerprint_mismatch"}
     assert (await fresh(call.room)).fingerprint_mismatch
+    await guest.send_json({"type": "ping"})
+    warned = await guest.until(lambda m: m["type"] in ("fingerprint_mismatch", "pong"))
+    assert warned == {"type": "pong"}
 
 
 async def test_it_broadcasts_chat_to_the_call(call: Call, open_socket: Opener) -> None:

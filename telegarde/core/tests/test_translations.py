@@ -271,3 +271,14 @@ def test_the_english_catalogue_holds_no_string_the_code_no_longer_uses() -> None
     used = {(m.context, m.msgid) for m in extract_all().messages}
     stale = [describe(e) for e in entries(ENGLISH) if (e.msgctxt, e.msgid) not in used]
     assert not stale, "unused entries (regenerate with makemessages):\n" + "\n".join(stale)
+
+
+def test_one_french_word_reads_as_two_english_ones_by_context() -> None:
+    from django.utils import translation
+
+    from telegarde.consultation.models import Participant
+    from telegarde.documents.models import Document
+
+    with translation.override("en"):
+        assert str(Document.Status.REJECTED.label) == "Rejected"
+        assert str(Participant.State.REFUSED.label) == "Declined"
