@@ -1,6 +1,6 @@
 """``telegarde documents scan-worker`` (scan pending uploads, for the production
-profile) and ``telegarde documents rescan`` (every stored file again, after a signature
-or rule update)."""
+profile), ``telegarde documents rescan`` (every stored file again, after a signature
+or rule update) and ``telegarde documents sweep`` (files no document refers to)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.db import close_old_connections
 
 from telegarde.documents.clamd import ScannerUnavailable
 from telegarde.documents.rescan import rescan_all
+from telegarde.documents.sweep import DEFAULT_GRACE_S, do_sweep_orphan_files
 from telegarde.documents.worker import scan_due
 
 
@@ -28,8 +29,30 @@ class Command(BaseCommand):
             "--poll", type=float, default=2.0, help="seconds between looks when idle"
         )
         sub.add_parser("rescan", help="scan every clean document again")
+        sweep = sub.add_parser("sweep", help="remove stored files that no document refers to")
+        sweep.add_argument(
+            "--older-than",
+            type=int,
+            default=DEFAULT_GRACE_S,
+            help=f"seconds a file must have existed (default {DEFAULT_GRACE_S})",
+        )
+        sweep.add_argument("--dry-run", action="store_true", help="count, remove nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "sweep":
+            if options["older_than"] < 60:
+                raise CommandError(
+                    "--older-than: at least 60 seconds, or a file whose document is being "
+                    "saved could be taken"
+                )
+            result = do_sweep_orphan_files(
+                grace_s=options["older_than"], dry_run=options["dry_run"]
+            )
+            self.stdout.write(
+                f"examined={result.examined} orphans={result.orphans} "
+                f"removed={result.removed} bytes_removed={result.bytes_removed}"
+            )
+            return
         if options["verb"] == "rescan":
             try:
                 counts = rescan_all()
