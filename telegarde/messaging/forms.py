@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from telegarde.accounts.models import Membership, User
+from telegarde.documents.forms import SizeLimitedFileInput
 
 from .access import colleagues_to_write_to, patients_to_write_to, practitioners_to_write_to
 from .actions import MAX_ATTACHMENTS, MAX_MESSAGE_CHARS
@@ -28,7 +29,7 @@ def body_field() -> forms.CharField:
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class MultipleFileInput(SizeLimitedFileInput):
     allow_multiple_selected = True
 
 

@@ -123,3 +123,36 @@ def test_a_malicious_file_is_blocked_and_never_offered_for_download(
     assert until_checked(patient, row) == "quarantined"
     expect(patient.locator(row).first).to_contain_text("Bloqué")
     expect(patient.locator(row).first.get_by_role("link")).to_have_count(0)
+
+
+def test_attachments_over_the_limit_are_refused_before_sending_and_the_text_is_kept(
+    browser: Browser, platform_server: str, tmp_path: Path
+) -> None:
+    # Two photos of 11 MB each: over the 20 MB a message may carry in all (the server
+    # would answer 413 and the text typed would be lost).
+    photos = []
+    for name in ("photo-1.jpg", "photo-2.jpg"):
+        path = tmp_path / name
+        path.write_bytes(b"\xff\xd8\xff" + bytes(11 * 1024 * 1024))
+        photos.append(path)
+    patient = sign_in(browser, platform_server, PATIENT)
+    patient.get_by_role("link", name="Mes messages").click()
+    patient.get_by_role("link", name="Nouveau message").click()
+    patient.get_by_label("Destinataire").select_option(
+        label="Claire Martin — Maison de santé des Tilleuls"
+    )
+    text = "Bonjour, voici les photos de l'éruption."
+    patient.get_by_label("Message").fill(text)
+    patient.get_by_label("Pièces jointes").set_input_files(photos)
+    alert = patient.get_by_role("alert")
+    expect(alert).to_contain_text("dépassent 20,0 Mo en tout")
+    address = patient.url
+    patient.get_by_role("button", name="Envoyer").click()
+    expect(alert).to_be_visible()
+    assert patient.url == address
+    expect(patient.get_by_label("Message")).to_have_value(text)
+
+    patient.get_by_label("Pièces jointes").set_input_files(lab_results_pdf(tmp_path))
+    expect(patient.get_by_role("alert")).to_have_count(0)
+    patient.get_by_role("button", name="Envoyer").click()
+    expect(patient.locator(".messages-thread")).to_contain_text("photos de l'éruption")
