@@ -145,7 +145,7 @@ def test_attachments_over_the_limit_are_refused_before_sending_and_the_text_is_k
     patient.get_by_label("Message").fill(text)
     patient.get_by_label("Pièces jointes").set_input_files(photos)
     alert = patient.get_by_role("alert")
-    expect(alert).to_contain_text("dépassent 20,0 Mo en tout")
+    expect(alert).to_contain_text("dépassent 20,0 Mio en tout")
     address = patient.url
     patient.get_by_role("button", name="Envoyer").click()
     expect(alert).to_be_visible()
