@@ -253,7 +253,9 @@ def served_platform(var: Path, port: int, **env_vars: str) -> Iterator[subproces
 @pytest.fixture(scope="session")
 def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``telegarde serve`` on a fresh database with the demo data: the real path."""
-    env = {"TELEGARDE_MAX_BODY_BYTES": str(1024 * 1024)}
+    # Refusals are held a second, not five: tests that go over a budget on purpose
+    # would otherwise wait five seconds per refusal.
+    env = {"TELEGARDE_MAX_BODY_BYTES": str(1024 * 1024), "TELEGARDE_SHIELD_HOLD_SECONDS": "1"}
     served_db = _served_postgres_database()
     if served_db:
         # The production profile: its own PostgreSQL database, and the shared Redis.

@@ -54,6 +54,10 @@ LAG_PROBE_S = 0.02  # the lag probe's sleep
 # request's imports) is not saturation, a loop late again and again is.
 LATE_WEIGHT = 0.2
 LATE_SHARE_SATURATED = 0.5
+# ... provided this worker itself is busy (its CPU time over wall time, averaged the same
+# way): a loop late because other processes hold the machine is not this worker's
+# saturation, and shedding its anonymous requests would not help anyone.
+BUSY_SHARE = 0.3
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013
 HTML = b"text/html; charset=utf-8"
@@ -89,6 +93,7 @@ class Shield:
         self._lag_probe: asyncio.Task[None] | None = None
         self.loop_lag = 0.0
         self.late_share = 0.0
+        self.cpu_share = 0.0
         self.open_sockets = 0  # signalling WebSockets open in this worker
         self._autobanned: dict[str, float] = {}
         # (route class, signed in) -> the address's and the network's budgets
@@ -147,9 +152,12 @@ class Shield:
         if claim is None and kind == "http":
             penalty = self.holds.penalty_left(client.ip, time.monotonic())
             if penalty > 0:
+                # Coming back during the penalty starts it again (Retry-After says when
+                # to come back instead).
+                self.holds.penalise(client.ip, time.monotonic())
                 return await self._refuse(
                     scope, send, client, route_class, 429, "penalty", "limited",
-                    math.ceil(penalty), hold=True,
+                    math.ceil(self.holds.penalty_seconds), hold=True,
                 )  # fmt: skip
         level = _level(route_class, claim, headers)
         buckets = self._buckets(client, route_class, claim)
@@ -420,6 +428,7 @@ class Shield:
             "penalised": lambda: len(self.holds.penalised),
             "loop_lag_seconds": lambda: self.loop_lag,
             "loop_late_share": lambda: self.late_share,
+            "cpu_share": lambda: self.cpu_share,
             "bans_active": lambda: len(bans.table()),
             "queue_length": lambda: self.queue_length,
             "backend_redis_up": lambda: 1.0 if self.backend.name == "redis" else 0.0,
@@ -474,21 +483,26 @@ class Shield:
 
     async def probe_lag(self) -> None:
         """Sleep ``LAG_PROBE_S`` again and again. When the probe keeps waking up late by
-        ``lag_pressure_ms`` or more, the CPU is saturated (requests in threads, a flood
-        being parsed, another process); if signed-in people are being served or a
-        consultation's socket is open here, anonymous requests stand aside (there is
-        nobody to stand aside for otherwise)."""
+        ``lag_pressure_ms`` or more while this worker keeps the CPU busy, the worker is
+        saturated (requests in threads, a flood being parsed); if signed-in people are
+        being served or a consultation's socket is open here, anonymous requests stand
+        aside (there is nobody to stand aside for otherwise)."""
         loop = asyncio.get_running_loop()
         threshold = self.cfg.lag_pressure_ms / 1000
         scheduler = self.gate.scheduler
         while True:
-            before = loop.time()
+            before, cpu_before = loop.time(), time.process_time()
             await asyncio.sleep(LAG_PROBE_S)
-            self.loop_lag = loop.time() - before - LAG_PROBE_S
+            elapsed = loop.time() - before
+            self.loop_lag = elapsed - LAG_PROBE_S
             late = 1.0 if self.loop_lag >= threshold else 0.0
             self.late_share += LATE_WEIGHT * (late - self.late_share)
-            if self.late_share >= LATE_SHARE_SATURATED and (
-                self.open_sockets > 0 or scheduler.served_signed_in_recently()
+            cpu = min(1.0, (time.process_time() - cpu_before) / elapsed) if elapsed > 0 else 0.0
+            self.cpu_share += LATE_WEIGHT * (cpu - self.cpu_share)
+            if (
+                self.late_share >= LATE_SHARE_SATURATED
+                and self.cpu_share >= BUSY_SHARE
+                and (self.open_sockets > 0 or scheduler.served_signed_in_recently())
             ):
                 scheduler.pressed()
             # Anonymous requests may be waiting on another worker's signed-in work, or

@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from telegarde.documents.issued.forms import COPY_MAX_BYTES
 from telegarde.security.shield.classify import classify
-from telegarde.security.shield.config import DEFAULT_BUDGETS, ShieldSettings
+from telegarde.security.shield.config import DEFAULT_BUDGETS
 from telegarde.security.shield.protocol import request_problem
 from telegarde.security.shield.tests.asgi import request, shield
+from telegarde.security.shield.tests.asgi import settings as shield_settings
 
 
 def test_verify_pages_are_in_the_sign_in_class() -> None:
@@ -29,7 +30,7 @@ def test_a_copy_of_the_largest_accepted_size_passes_the_body_cap() -> None:
 
 @pytest.mark.asyncio
 async def test_guessing_codes_from_one_address_is_cut_off() -> None:
-    app, inner = shield(ShieldSettings())
+    app, inner = shield(shield_settings())  # refusals neither held nor penalised
     burst = int(DEFAULT_BUDGETS["login"].burst)
     statuses = [
         (await request(app, f"/verify/AAAA-BBBB-{i:04d}", peer="203.0.113.9")).status
