@@ -57,11 +57,15 @@ def rule_slots(rule: WeeklyAvailability, day: date, zone: ZoneInfo) -> Iterator[
     step = timedelta(minutes=rule.slot_minutes)
     cursor = datetime.combine(day, rule.start_time)  # naive: wall-clock time on purpose
     end = datetime.combine(day, rule.end_time)
+    previous_end: datetime | None = None
     while cursor + step <= end:
         instant = wall_clock_instant(day, cursor.time(), zone)
-        if instant is not None:
-            # A consultation lasts its real duration, whatever the clocks do meanwhile.
-            yield Slot(instant, instant + step, tuple(rule.kinds), rule.organisation_id)
+        # A consultation lasts its real duration, whatever the clocks do meanwhile; when
+        # the clocks jump forward during one, the next wall-clock slot would start before
+        # it ends: that slot is not offered.
+        if instant is not None and (previous_end is None or instant >= previous_end):
+            previous_end = instant + step
+            yield Slot(instant, previous_end, tuple(rule.kinds), rule.organisation_id)
         cursor += step
 
 
