@@ -216,7 +216,12 @@ def served_env(var: Path, **env_vars: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGARDE_", "PYTEST", "DJANGO_"))
     }
-    env.update(TELEGARDE_VAR_DIR=str(var), **env_vars)
+    # The test machine runs the suite in parallel with browsers: its servers' event
+    # loops run late because of everything else, which the shield would take for
+    # saturation and make anonymous sign-ins wait (CI saw a sign-in time out). The lag
+    # probe has tests of its own (shield/tests/test_middleware.py).
+    env.update(TELEGARDE_VAR_DIR=str(var), TELEGARDE_SHIELD_LAG_PRESSURE_MS="500")
+    env.update(env_vars)
     return env
 
 
