@@ -150,11 +150,11 @@ class Shield:
 
         claim = _claim(headers)
         if claim is None and kind == "http":
-            penalty = self.holds.penalty_left(client.ip, time.monotonic())
-            if penalty > 0:
+            now = time.monotonic()
+            if self.holds.penalty_left(client.ip, now) > 0:
                 # Coming back during the penalty starts it again (Retry-After says when
                 # to come back instead).
-                self.holds.penalise(client.ip, time.monotonic())
+                self.holds.penalise(client.ip, now)
                 return await self._refuse(
                     scope, send, client, route_class, 429, "penalty", "limited",
                     math.ceil(self.holds.penalty_seconds), hold=True,

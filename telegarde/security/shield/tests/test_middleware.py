@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from telegarde.core.claims import COOKIE_NAME, sign_claim
 from telegarde.security.shield import bans
@@ -293,52 +295,47 @@ def _patient() -> list[tuple[bytes, bytes]]:
     return [(b"cookie", f"{COOKIE_NAME}={claim}".encode())]
 
 
-async def test_anonymous_requests_wait_while_a_busy_worker_keeps_running_late() -> None:
+@pytest_asyncio.fixture
+async def probed() -> AsyncIterator[Any]:
+    """A shield whose lag probe runs (saturation at 80 ms late), stopped after the test."""
     from telegarde.security.shield.middleware import Shield
 
     app = Shield(_inner_ok, cfg(lag_pressure_ms=80), housekeeping=False)
     probe = asyncio.create_task(app.probe_lag())
-    try:
-        await _run_late(app, 1)  # one pause is not saturation
-        assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
-        assert (await request(app, peer="192.0.2.8", headers=_patient())).status == 200
-        await _run_late(app, 3)
-        assert app.gate.scheduler.clock() < app.gate.scheduler.pressure_until
-        started = time.monotonic()
-        assert (await request(app, peer="192.0.2.9", headers=_patient())).status == 200
-        assert time.monotonic() - started < 0.3  # signed-in people go on at once
-        started = time.monotonic()
-        assert (await request(app, peer="192.0.2.9")).status == 200
-        assert time.monotonic() - started >= 0.3  # anonymous waited out the pressure
-    finally:
-        probe.cancel()
+    yield app
+    probe.cancel()
 
 
-async def test_it_sheds_nobody_for_a_late_event_loop_when_nobody_signed_in_is_served() -> None:
-    from telegarde.security.shield.middleware import Shield
+async def test_anonymous_requests_wait_while_a_busy_worker_keeps_running_late(probed: Any) -> None:
+    app = probed
+    await _run_late(app, 1)  # one pause is not saturation
+    assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
+    assert (await request(app, peer="192.0.2.8", headers=_patient())).status == 200
+    await _run_late(app, 3)
+    assert app.gate.scheduler.clock() < app.gate.scheduler.pressure_until
+    started = time.monotonic()
+    assert (await request(app, peer="192.0.2.9", headers=_patient())).status == 200
+    assert time.monotonic() - started < 0.3  # signed-in people go on at once
+    started = time.monotonic()
+    assert (await request(app, peer="192.0.2.9")).status == 200
+    assert time.monotonic() - started >= 0.3  # anonymous waited out the pressure
 
-    app = Shield(_inner_ok, cfg(lag_pressure_ms=80), housekeeping=False)
-    probe = asyncio.create_task(app.probe_lag())
-    try:
-        await _run_late(app, 5)
-        assert app.late_share >= 0.5 and app.cpu_share >= 0.3
-        assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
-    finally:
-        probe.cancel()
+
+async def test_it_sheds_nobody_for_a_late_event_loop_when_nobody_signed_in_is_served(
+    probed: Any,
+) -> None:
+    app = probed
+    await _run_late(app, 5)
+    assert app.late_share >= 0.5 and app.cpu_share >= 0.3
+    assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
 
 
-async def test_it_sheds_nobody_when_other_processes_make_its_event_loop_late() -> None:
-    from telegarde.security.shield.middleware import Shield
-
-    app = Shield(_inner_ok, cfg(lag_pressure_ms=80), housekeeping=False)
-    probe = asyncio.create_task(app.probe_lag())
-    try:
-        assert (await request(app, peer="192.0.2.8", headers=_patient())).status == 200
-        await _run_late(app, 4, busy=False)  # a machine busy with something else
-        assert app.late_share >= 0.5 and app.cpu_share < 0.3
-        assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
-    finally:
-        probe.cancel()
+async def test_it_sheds_nobody_when_other_processes_make_its_event_loop_late(probed: Any) -> None:
+    app = probed
+    assert (await request(app, peer="192.0.2.8", headers=_patient())).status == 200
+    await _run_late(app, 4, busy=False)  # a machine busy with something else
+    assert app.late_share >= 0.5 and app.cpu_share < 0.3
+    assert app.gate.scheduler.clock() >= app.gate.scheduler.pressure_until
 
 
 async def _inner_ok(scope: Any, receive: Any, send: Any) -> None:
